@@ -1,0 +1,32 @@
+# Two entry points, both self-installing on a fresh machine:
+#   make demo   installs riata into .venv and runs the case study on simulated data
+#   make test   installs riata with its test dependencies and runs the fast test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-slow install clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml requirements/env.txt
+	$(PY) -m pip install --quiet -r requirements/env.txt
+	$(PY) -m pip install --quiet -e ".[genomics,test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m riata demo --out runs/demo
+
+test: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow -q
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

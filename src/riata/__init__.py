@@ -1,0 +1,19 @@
+"""riata: sparse, interpretable neural networks for tabular and genomic data."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .penalties import L1, L2, ElasticNet, GroupLasso, SparseGroupLasso
+
+try:
+    __version__ = version("riata")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "L1",
+    "L2",
+    "ElasticNet",
+    "GroupLasso",
+    "SparseGroupLasso",
+    "__version__",
+]
