@@ -2,6 +2,8 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .estimators import SparseMLPClassifier, SparseMLPRegressor
+from .optim import ProxAdam, ProxSGD
 from .penalties import L1, L2, ElasticNet, GroupLasso, SparseGroupLasso
 
 try:
@@ -10,6 +12,10 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "SparseMLPClassifier",
+    "SparseMLPRegressor",
+    "ProxAdam",
+    "ProxSGD",
     "L1",
     "L2",
     "ElasticNet",

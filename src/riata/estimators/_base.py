@@ -1,0 +1,277 @@
+"""Shared machinery of the scikit-learn estimators: one fit for every task."""
+
+from __future__ import annotations
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..models import MLP
+from ..models._mlp import ACTIVATIONS, INPUT_LAYER_WEIGHT
+from ..optim import PENALTY_MODES, ProxAdam, ProxSGD, penalized_param_groups
+from ..penalties import Penalty
+from ..training import train_module
+
+__all__ = ["BaseSparseMLP"]
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class BaseSparseMLP(BaseEstimator):
+    """Fit logic shared by :class:`SparseMLPClassifier` and :class:`SparseMLPRegressor`.
+
+    Subclasses define the task: how targets become tensors (``_encode_targets``), the
+    output width, the loss and the validation scores.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [tuple, list],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "penalty": [Penalty, None],
+        "penalty_mode": [StrOptions(set(PENALTY_MODES))],
+        "shrink_clip": ["boolean"],
+        "solver": [StrOptions({"adam", "sgd"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "dtype": [StrOptions(set(_DTYPES))],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(20,),
+        *,
+        activation="relu",
+        dropout=0.0,
+        penalty=None,
+        penalty_mode="proximal",
+        shrink_clip=False,
+        solver="adam",
+        learning_rate_init=1e-3,
+        momentum=0.9,
+        batch_size="auto",
+        max_epochs=200,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        monitor="auto",
+        dtype="float32",
+        random_state=None,
+        verbose=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.penalty = penalty
+        self.penalty_mode = penalty_mode
+        self.shrink_clip = shrink_clip
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.monitor = monitor
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- task hooks (subclasses) ---------------------------------------------------------
+    _monitors: tuple = ("auto", "loss")
+    _stratify: bool = False
+
+    def _encode_targets(self, y, reset: bool):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _loss(self, outputs, targets):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _score_fn(self, monitor: str, y_valid: np.ndarray):  # pragma: no cover
+        raise NotImplementedError
+
+    # -- fit ------------------------------------------------------------------------------
+    def _check_monitor(self):
+        if self.monitor not in self._monitors:
+            raise ValueError(
+                f"monitor of {type(self).__name__} must be one of {list(self._monitors)}; "
+                f"got {self.monitor!r}."
+            )
+
+    def _split(self, X, y, rng):
+        """Carve the validation set out of the training data (stratified if possible)."""
+        n = X.shape[0]
+        n_valid = max(1, int(math.ceil(self.validation_fraction * n)))
+        if n - n_valid < 1:
+            raise ValueError(
+                f"early_stopping needs a validation set, but {n} sample(s) leave none "
+                "for training; pass more samples or early_stopping=False."
+            )
+        stratify = None
+        if self._stratify:
+            _, counts = np.unique(y, return_counts=True)
+            if counts.min() >= 2 and counts.size <= min(n_valid, n - n_valid):
+                stratify = y
+        idx_train, idx_valid = train_test_split(
+            np.arange(n), test_size=n_valid, stratify=stratify,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        )
+        return idx_train, idx_valid
+
+    def fit(self, X, y, *, validation_data=None):
+        """Fit the network; keep the best validation epoch.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            numpy array or pandas DataFrame (column names become ``feature_names_in_``).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        validation_data : tuple (X_valid, y_valid), optional
+            Held-out data for choosing the best epoch. If None and ``early_stopping``,
+            a ``validation_fraction`` of ``X`` is held out (stratified for classifiers).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        self._check_monitor()
+        X, y = validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32],
+                             multi_output=True, y_numeric=not self._stratify)
+        targets = self._encode_targets(y, reset=True)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        if validation_data is not None:
+            X_valid, y_valid = validation_data
+            X_valid = validate_data(self, X_valid, reset=False,
+                                    dtype=[np.float64, np.float32])
+            X_train, t_train = X, targets
+            t_valid = self._encode_targets(np.asarray(y_valid), reset=False)
+        elif self.early_stopping:
+            idx_train, idx_valid = self._split(X, targets, rng)
+            X_train, t_train = X[idx_train], targets[idx_train]
+            X_valid, t_valid = X[idx_valid], targets[idx_valid]
+        else:
+            X_train, t_train, X_valid, t_valid = X, targets, None, None
+        self.penalty_ = None if self.penalty is None else clone(self.penalty)
+        dtype = _DTYPES[self.dtype]
+        to_tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=dtype)  # noqa: E731
+        tX, tT = to_tensor(X_train), self._target_tensor(t_train, dtype)
+        validation = None
+        if X_valid is not None:
+            validation = (to_tensor(X_valid), self._target_tensor(t_valid, dtype))
+        monitor = self._resolve_monitor(t_valid)
+        batch_size = min(200, tX.shape[0]) if self.batch_size == "auto" else min(
+            self.batch_size, tX.shape[0])
+        # All randomness (initial weights, dropout, batch order) comes from
+        # random_state; fork_rng keeps torch's global generator untouched.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.model_ = MLP(
+                X.shape[1], self._n_outputs(), self.hidden_layer_sizes, self.activation,
+                self.dropout,
+            ).to(dtype)
+            optimizer = self._make_optimizer(self.model_)
+            generator = torch.Generator().manual_seed(seed)
+            result = train_module(
+                self.model_, optimizer, self._loss, tX, tT, validation=validation,
+                score_fn=None if monitor == "loss" else self._score_fn(monitor, t_valid),
+                penalty_value=self._penalty_value, max_epochs=self.max_epochs,
+                batch_size=batch_size, n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol, generator=generator, verbose=bool(self.verbose),
+                description=type(self).__name__,
+            )
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
+        self.best_score_ = result.best_score
+        self.n_iter_ = len(result.history)
+        self.monitor_ = monitor if validation is not None else None
+        self._set_weight_attributes(tX, tT)
+        return self
+
+    def _target_tensor(self, t, dtype):
+        return torch.as_tensor(t, dtype=dtype)
+
+    def _resolve_monitor(self, t_valid):
+        return "loss" if self.monitor == "auto" else self.monitor
+
+    def _make_optimizer(self, model):
+        groups = penalized_param_groups(
+            model, {INPUT_LAYER_WEIGHT: self.penalty_}, penalty_mode=self.penalty_mode,
+            shrink_clip=self.shrink_clip,
+        )
+        if self.solver == "sgd":
+            return ProxSGD(groups, lr=self.learning_rate_init, momentum=self.momentum)
+        return ProxAdam(groups, lr=self.learning_rate_init)
+
+    def _penalty_value(self) -> float:
+        if self.penalty_ is None:
+            return 0.0
+        with torch.no_grad():
+            return float(self.penalty_.value(self.model_.input_layer.weight))
+
+    # -- fitted attributes ------------------------------------------------------------
+    def _set_weight_attributes(self, tX, tT):
+        weight = self.model_.input_layer.weight.detach()
+        self.first_layer_weights_ = weight.T.cpu().numpy().copy()
+        self.feature_importances_ = torch.linalg.vector_norm(weight, dim=0).cpu().numpy()
+        support = (weight != 0).any(dim=0).cpu().numpy()
+        names = self._input_names()
+        self.selected_features_ = names[support]
+        # Certificate of the zeros: full-batch gradient of the training data loss at the
+        # returned weights (dropout off); ratio <= 1 means the zero is a KKT point.
+        self.model_.zero_grad(set_to_none=True)
+        with torch.enable_grad():
+            self._loss(self.model_(tX), tT).backward()
+        grad = self.model_.input_layer.weight.grad.detach()
+        self.model_.zero_grad(set_to_none=True)
+        if self.penalty_ is None:
+            self.kkt_violation_ = np.where(support, np.nan, np.inf)
+        else:
+            self.kkt_violation_ = self.penalty_.kkt_ratio(weight, grad).cpu().numpy()
+        if len(self.hidden_layer_sizes) == 0:
+            self._set_linear_attributes(weight, self.model_.input_layer.bias.detach())
+
+    def _set_linear_attributes(self, weight, bias):
+        self.coef_ = weight.cpu().numpy().copy()
+        self.intercept_ = bias.cpu().numpy().copy()
+
+    def _input_names(self) -> np.ndarray:
+        if hasattr(self, "feature_names_in_"):
+            return np.asarray(self.feature_names_in_, dtype=object)
+        return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+
+    def _forward(self, X) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        # Inference runs in float64 on a copy of the network, whatever the training
+        # dtype: float32 GEMMs give results that depend on the batch composition (BLAS
+        # blocking), and a prediction must not depend on which other rows came with it.
+        model = copy.deepcopy(self.model_).double()
+        with torch.no_grad():
+            out = model(torch.as_tensor(np.asarray(X), dtype=torch.float64))
+        return out.cpu().numpy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,220 @@
+"""SparseMLPClassifier: a sparse feed-forward network with scikit-learn's contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.special import expit, softmax
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.preprocessing import LabelEncoder, label_binarize
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+from torch.nn import functional as F
+
+from ._base import BaseSparseMLP
+
+__all__ = ["SparseMLPClassifier"]
+
+
+class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
+    r"""Feed-forward network classifier with a penalty on its first-layer weights.
+
+    Minimizes, over the network weights (``W`` the first-layer weight),
+
+    .. math:: \frac{1}{n} \sum_{i=1}^n \ell(y_i, f(x_i)) + \texttt{penalty}(W)
+
+    with ``l`` the logistic loss (binary, one logit) or the cross-entropy (multiclass).
+    Biases and deeper layers are not penalized. The penalty is applied as
+    ``penalty_mode`` says: ``"proximal"`` (default, exact zeros), ``"autograd"`` (added
+    to the loss and differentiated) or ``"shrink"`` (a decoupled step toward zero).
+    The training data loss is a *mean*, so ``alpha`` is on scikit-learn's ``Lasso``
+    scale: ``LogisticRegression(C=C)`` corresponds to ``alpha = 1 / (C * n_samples)``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(20,)
+        Widths of the hidden layers; ``()`` is a (multinomial) logistic regression,
+        which also exposes ``coef_`` and ``intercept_``.
+    activation : {"relu", "tanh", "logistic", "elu", "identity"}, default="relu"
+    dropout : float in [0, 1), default=0.0
+        Dropout after each hidden activation.
+    penalty : Penalty or None, default=None
+        Penalty on the first-layer weight, e.g. ``GroupLasso(alpha=0.01)`` (one group
+        per input variable). None trains without regularization.
+    penalty_mode : {"proximal", "autograd", "shrink"}, default="proximal"
+    shrink_clip : bool, default=False
+        In ``"shrink"`` mode, set weights that would cross zero to zero.
+    solver : {"adam", "sgd"}, default="adam"
+        :class:`riata.optim.ProxAdam` or :class:`riata.optim.ProxSGD` (with momentum).
+    learning_rate_init : float, default=1e-3
+    momentum : float, default=0.9
+        Only for ``solver="sgd"``.
+    batch_size : int or "auto", default="auto"
+        ``min(200, n_samples)`` for "auto".
+    max_epochs : int, default=200
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training data (stratified) and keep the
+        epoch with the best validation ``monitor``; stop after ``n_iter_no_change``
+        epochs without improvement. Ignored when ``fit`` gets ``validation_data``.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    tol : float, default=1e-4
+        Minimum improvement of the monitored score that resets the patience.
+    monitor : {"auto", "roc_auc", "average_precision", "loss"}, default="auto"
+        Validation criterion. "auto" is "roc_auc" when every class occurs in the
+        validation set, "loss" otherwise.
+    dtype : {"float32", "float64"}, default="float32"
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, the validation split, dropout and batch order.
+    verbose : bool, default=False
+        Show a progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    model_ : riata.models.MLP
+        The trained network (best epoch), in eval mode.
+    penalty_ : Penalty or None
+        The fitted copy of ``penalty``.
+    first_layer_weights_ : ndarray of shape (n_features_in_, n_first)
+        First-layer weights, one row per input variable (the transpose of torch's
+        ``input_layer.weight``); what the heat maps draw.
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        L2 norm of each input variable's first-layer weights.
+    selected_features_ : ndarray of str
+        Names of the inputs with a nonzero first-layer weight.
+    kkt_violation_ : ndarray of shape (n_features_in_,)
+        For each input whose weights are all zero, the smallest ``alpha`` at which that
+        zero is optimal (given the full-batch training gradient at the returned
+        weights) divided by the penalty's ``alpha``: <= 1 means the zero is a KKT
+        point. NaN for selected inputs.
+    best_epoch_ : int
+    best_score_ : float
+        Validation score at the best epoch (``-loss`` when monitoring the loss).
+    monitor_ : str or None
+    history_ : list of dict
+        Per epoch: ``train_loss``, ``objective``, ``valid_loss``, ``valid_score``.
+    n_iter_ : int
+        Epochs run.
+    coef_ : ndarray of shape (1, n_features_in_) or (n_classes, n_features_in_)
+        Only when ``hidden_layer_sizes=()``.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Only when ``hidden_layer_sizes=()``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string column names.
+
+    See Also
+    --------
+    SparseMLPRegressor, riata.penalties.GroupLasso, riata.optim.ProxAdam
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from riata import SparseMLPClassifier, GroupLasso
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = SparseMLPClassifier(penalty=GroupLasso(alpha=0.01), random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    >>> len(clf.selected_features_) < X.shape[1]
+    True
+    """
+
+    _monitors = ("auto", "loss", "roc_auc", "average_precision")
+    _stratify = True
+
+    def _encode_targets(self, y, reset):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if y.ndim != 1:
+            raise ValueError(
+                f"SparseMLPClassifier expects a 1-d target; got shape {y.shape}."
+            )
+        check_classification_targets(y)
+        if reset:
+            self._label_encoder = LabelEncoder().fit(y)
+            self.classes_ = self._label_encoder.classes_
+            if self.classes_.size < 2:
+                raise ValueError(
+                        f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
+                    "least two."
+                )
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"validation_data contains classes absent from y: {unknown.tolist()[:5]}."
+            )
+        return self._label_encoder.transform(y)
+
+    def _n_outputs(self):
+        return 1 if self.classes_.size == 2 else int(self.classes_.size)
+
+    def _target_tensor(self, t, dtype):
+        if self.classes_.size == 2:
+            return torch.as_tensor(t, dtype=dtype).reshape(-1, 1)
+        return torch.as_tensor(t, dtype=torch.long)
+
+    def _loss(self, outputs, targets):
+        if outputs.shape[1] == 1:
+            return F.binary_cross_entropy_with_logits(outputs, targets)
+        return F.cross_entropy(outputs, targets)
+
+    def _resolve_monitor(self, t_valid):
+        if self.monitor != "auto":
+            if t_valid is not None and self.monitor != "loss":
+                present = np.unique(np.asarray(t_valid).ravel())
+                if present.size < self.classes_.size:
+                    raise ValueError(
+                        f"monitor={self.monitor!r} needs every class in the validation "
+                        f"set, which holds only {present.size} of {self.classes_.size}; "
+                        "use monitor='loss' or a larger validation set."
+                    )
+            return self.monitor
+        if t_valid is None:
+            return "loss"
+        present = np.unique(np.asarray(t_valid).ravel())
+        return "roc_auc" if present.size == self.classes_.size else "loss"
+
+    def _score_fn(self, monitor, t_valid):
+        n_classes = self.classes_.size
+
+        def score(outputs, targets):
+            targets = targets.ravel().astype(int)
+            if n_classes == 2:
+                scores = outputs[:, 0]
+                if monitor == "roc_auc":
+                    return roc_auc_score(targets, scores)
+                return average_precision_score(targets, scores)
+            proba = softmax(outputs, axis=1)
+            if monitor == "roc_auc":
+                return roc_auc_score(targets, proba, multi_class="ovr",
+                                     labels=np.arange(n_classes))
+            onehot = label_binarize(targets, classes=np.arange(n_classes))
+            return average_precision_score(onehot, proba, average="macro")
+
+        return score
+
+    def decision_function(self, X):
+        """Logits: shape (n_samples,) for binary problems, (n_samples, n_classes) else."""
+        out = self._forward(X)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_``."""
+        out = self._forward(X)
+        if out.shape[1] == 1:
+            p = expit(out[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return softmax(out, axis=1)
+
+    def predict_log_proba(self, X):
+        return np.log(np.clip(self.predict_proba(X), 1e-300, None))
+
+    def predict(self, X):
+        """Most probable class for each sample, as a numpy array of ``classes_``."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

@@ -1,0 +1,94 @@
+"""SparseMLPRegressor: a sparse feed-forward network for continuous targets."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+
+from ._base import BaseSparseMLP
+
+__all__ = ["SparseMLPRegressor"]
+
+
+class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
+    r"""Feed-forward network regressor with a penalty on its first-layer weights.
+
+    Minimizes
+
+    .. math:: \frac{1}{2n} \sum_{i=1}^n \lVert y_i - f(x_i) \rVert_2^2
+              + \texttt{penalty}(W)
+
+    The 1/2 and the mean match scikit-learn's ``Lasso`` and ``ElasticNet``: with
+    ``hidden_layer_sizes=()`` and ``penalty=ElasticNet(alpha, l1_ratio=r)`` the
+    optimum is ``sklearn.linear_model.ElasticNet(alpha=alpha, l1_ratio=r)``'s.
+
+    Parameters
+    ----------
+    hidden_layer_sizes, activation, dropout, penalty, penalty_mode, shrink_clip, \
+solver, learning_rate_init, momentum, batch_size, max_epochs, early_stopping, \
+validation_fraction, n_iter_no_change, tol, dtype, random_state, verbose
+        As in :class:`SparseMLPClassifier` (the validation split is not stratified).
+    monitor : {"auto", "loss", "r2"}, default="auto"
+        "auto" is "loss".
+
+    Attributes
+    ----------
+    model_, penalty_, first_layer_weights_, feature_importances_, selected_features_, \
+kkt_violation_, best_epoch_, best_score_, monitor_, history_, n_iter_, n_features_in_, \
+feature_names_in_
+        As in :class:`SparseMLPClassifier`.
+    coef_ : ndarray of shape (n_features_in_,) or (n_targets, n_features_in_)
+        Only when ``hidden_layer_sizes=()``.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Only when ``hidden_layer_sizes=()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from riata import SparseMLPRegressor, L1
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 5))
+    >>> y = 2 * X[:, 0] + 0.1 * rng.normal(size=200)
+    >>> reg = SparseMLPRegressor((), penalty=L1(alpha=0.1), solver="sgd", momentum=0.0,
+    ...                          learning_rate_init=0.5, early_stopping=False,
+    ...                          random_state=0).fit(X, y)
+    >>> list(reg.selected_features_)
+    ['x0']
+    """
+
+    _monitors = ("auto", "loss", "r2")
+
+    def _encode_targets(self, y, reset):
+        y = np.asarray(y, dtype=float)
+        if reset:
+            self._y_ndim = y.ndim
+            self._n_targets = 1 if y.ndim == 1 else y.shape[1]
+        return y.reshape(-1, self._n_targets)
+
+    def _n_outputs(self):
+        return self._n_targets
+
+    def _loss(self, outputs, targets):
+        return 0.5 * ((outputs - targets) ** 2).sum(dim=1).mean()
+
+    def _score_fn(self, monitor, t_valid):
+        return lambda outputs, targets: r2_score(targets, outputs)
+
+    def _set_linear_attributes(self, weight, bias):
+        super()._set_linear_attributes(weight, bias)
+        if self._y_ndim == 1:
+            self.coef_ = self.coef_[0]
+            self.intercept_ = float(self.intercept_[0])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = False
+        return tags
+
+    def predict(self, X):
+        """Predicted targets, shape (n_samples,) or (n_samples, n_targets)."""
+        out = self._forward(X)
+        return out[:, 0] if self._y_ndim == 1 else out

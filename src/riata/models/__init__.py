@@ -1,0 +1,5 @@
+"""Plain ``nn.Module`` models; they know nothing of penalties."""
+
+from ._mlp import ACTIVATIONS, INPUT_LAYER_WEIGHT, MLP
+
+__all__ = ["MLP", "ACTIVATIONS", "INPUT_LAYER_WEIGHT"]

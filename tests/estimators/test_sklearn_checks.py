@@ -1,0 +1,28 @@
+"""scikit-learn's own estimator checks, run on every riata estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from riata import GroupLasso, SparseMLPClassifier, SparseMLPRegressor
+from riata.estimators import ESTIMATORS
+
+# Small networks and few epochs keep the suite fast. The linear regressor gets a larger
+# learning rate: the checks' regression targets are in the hundreds, out of reach of
+# Adam's 1e-2-sized steps in 50 epochs (and some checks' inputs are centred at 100,
+# where plain SGD diverges).
+CHECKED = [
+    SparseMLPClassifier((8,), max_epochs=50, learning_rate_init=1e-2, random_state=0),
+    SparseMLPClassifier((), penalty=GroupLasso(alpha=1e-3), max_epochs=50,
+                        learning_rate_init=1e-2, random_state=0),
+    SparseMLPRegressor((8,), max_epochs=50, learning_rate_init=1e-2, random_state=0),
+    SparseMLPRegressor((), penalty=GroupLasso(alpha=1e-3), max_epochs=50,
+                       learning_rate_init=1e-1, random_state=0),
+]
+
+
+def test_every_estimator_is_checked():
+    assert {type(e) for e in CHECKED} == set(ESTIMATORS)
+
+
+@parametrize_with_checks(CHECKED)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -1,0 +1,599 @@
+"""Behaviour of riata.plotting: what is drawn, not only that drawing runs."""
+
+from __future__ import annotations
+
+import doctest
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: the test suite must never need a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import riata.plotting as plotting  # noqa: E402
+from riata.plotting import (  # noqa: E402
+    plot_heatmap_panels,
+    plot_regularization_path,
+    plot_selection_stability,
+    plot_training_history,
+    plot_validation_curve,
+    plot_weight_heatmap,
+    save_figure,
+)
+from riata.plotting import _heatmap, _io, _paths, _stability  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def _close_pyplot_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def labels():
+    return [f"genetic_{i}" for i in range(4)] + ["SYSBP1", "SEX_1.0", "DIAB_1.0"]
+
+
+@pytest.fixture
+def weights(labels):
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(len(labels), 5))
+    w[1] = 0.0  # a variable removed by the group lasso
+    w[4, 2] = 0.0  # one exact zero
+    w[5, 3] = 1e-6  # a tiny but nonzero weight
+    w[6, 0] = -0.0  # negative zero is still exactly zero
+    return w
+
+
+def _tick_texts(labels):
+    return [t.get_text() for t in labels]
+
+
+def _pixel(ax, col, row):
+    """RGBA (0-1) of the rendered pixel at the centre of heat-map cell (row, col)."""
+    fig = ax.figure
+    fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    x, y = ax.transData.transform((col, row))
+    return rgba[int(round(rgba.shape[0] - y)), int(round(x))] / 255.0
+
+
+def _heatmap_axes(fig):
+    return [ax for ax in fig.axes if ax.images and ax.get_title(loc="left")]
+
+
+# -- plot_weight_heatmap ------------------------------------------------------------
+def test_heatmap_masks_exactly_the_zero_weights(weights, labels):
+    ax = plot_weight_heatmap(weights, labels)
+    drawn = ax.images[0].get_array()
+    assert np.ma.isMaskedArray(drawn)
+    np.testing.assert_array_equal(np.ma.getmaskarray(drawn), weights == 0.0)
+    assert not drawn.mask[5, 3], "a 1e-6 weight must not be treated as zero"
+    np.testing.assert_array_equal(drawn.data, weights)
+
+
+def test_heatmap_renders_zero_black_and_tiny_weight_light(weights, labels):
+    ax = plot_weight_heatmap(weights, labels)
+    zero = _pixel(ax, col=2, row=4)
+    tiny = _pixel(ax, col=3, row=5)
+    assert np.all(zero[:3] < 0.05), zero
+    # The centre of the diverging map: near white, far from the zero colour.
+    assert np.all(tiny[:3] > 0.85), tiny
+    assert np.abs(zero[:3] - tiny[:3]).sum() > 2.4
+
+
+def test_heatmap_zero_color_is_the_bad_color(weights, labels):
+    ax = plot_weight_heatmap(weights, labels, zero_color="magenta")
+    assert ax.images[0].cmap.get_bad() == pytest.approx(to_rgba("magenta"))
+    np.testing.assert_allclose(_pixel(ax, col=0, row=1), to_rgba("magenta"), atol=0.02)
+
+
+def test_heatmap_row_and_column_labels(weights, labels):
+    ax = plot_weight_heatmap(weights, labels, title="group lasso")
+    assert _tick_texts(ax.get_yticklabels()) == labels
+    np.testing.assert_array_equal(ax.get_yticks(), np.arange(len(labels)))
+    np.testing.assert_array_equal(ax.get_xticks(), np.arange(weights.shape[1]))
+    assert ax.get_title() == "group lasso"
+    assert ax.get_xlabel() == "hidden unit"
+
+
+def test_heatmap_scale_is_symmetric(weights, labels):
+    ax = plot_weight_heatmap(weights, labels)
+    largest = np.abs(weights).max()
+    assert ax.images[0].get_clim() == pytest.approx((-largest, largest))
+    ax = plot_weight_heatmap(weights, labels, vmax=0.5)
+    assert ax.images[0].get_clim() == pytest.approx((-0.5, 0.5))
+
+
+def test_heatmap_of_all_zero_matrix_is_all_masked():
+    ax = plot_weight_heatmap(np.zeros((3, 2)), ["a", "b", "c"])
+    assert ax.images[0].get_array().mask.all()
+    assert ax.images[0].get_clim() == pytest.approx((-1.0, 1.0))
+
+
+def test_heatmap_colorbar_and_zero_legend(weights, labels):
+    ax = plot_weight_heatmap(weights, labels)
+    assert len(ax.figure.axes) == 2  # heat map and colour bar
+    assert _tick_texts(ax.get_legend().get_texts()) == ["exactly zero"]
+
+    bare = plot_weight_heatmap(weights, labels, colorbar=False, zero_legend=False)
+    assert len(bare.figure.axes) == 1
+    assert bare.get_legend() is None
+
+
+def test_heatmap_draws_on_given_axes_without_pyplot_state(weights, labels):
+    before = plt.get_fignums()
+    ax = plot_weight_heatmap(weights, labels)
+    assert isinstance(ax.figure, Figure)
+    assert plt.get_fignums() == before, "no figure may be registered with pyplot"
+
+    fig, given = plt.subplots()
+    assert plot_weight_heatmap(weights, labels, ax=given) is given
+    assert given.images
+
+
+def test_heatmap_labels_a_subset_of_many_rows():
+    n = 500
+    names = [f"snp_{i}" for i in range(n)]
+    ax = plot_weight_heatmap(np.ones((n, 3)), names, colorbar=False)
+    texts = _tick_texts(ax.get_yticklabels())
+    assert 50 <= len(texts) <= 120
+    assert texts[0] == "snp_0"
+    ticks = ax.get_yticks().astype(int)
+    assert texts == [names[i] for i in ticks]
+
+
+@pytest.mark.parametrize(
+    ("weights", "row_labels", "match"),
+    [
+        (np.ones(3), ["a", "b", "c"], "weights must be 2-dimensional"),
+        (np.ones((2, 2, 2)), ["a", "b"], "weights must be 2-dimensional"),
+        (np.ones((3, 2)), ["a", "b"], "row_labels has 2 labels.*weights has 3 rows"),
+        (np.ones((3, 2)), "abc", "row_labels"),
+        (np.ones((3, 2)), None, "row_labels"),
+        (np.array([[1.0, np.nan]]), ["a"], "weights contains 1 non-finite"),
+        (np.ones((0, 2)), [], "weights is empty"),
+    ],
+)
+def test_heatmap_rejects_bad_input(weights, row_labels, match):
+    with pytest.raises(ValueError, match=match):
+        plot_weight_heatmap(weights, row_labels)
+
+
+def test_heatmap_points_out_a_transposed_torch_weight(labels):
+    torch_layout = np.ones((5, len(labels)))  # (out_features, in_features)
+    with pytest.raises(ValueError, match="row_labels.*transposed.*weight.T"):
+        plot_weight_heatmap(torch_layout, labels)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"vmax": 0}, "vmax"),
+        ({"vmax": float("nan")}, "vmax"),
+        ({"cmap": "not_a_colormap"}, "cmap"),
+        ({"zero_color": "not_a_color"}, "zero_color"),
+    ],
+)
+def test_heatmap_rejects_bad_options(weights, labels, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_weight_heatmap(weights, labels, **kwargs)
+
+
+# -- plot_heatmap_panels ------------------------------------------------------------
+def _study_panels(weights):
+    return {
+        "none": weights,
+        "L1": np.where(np.abs(weights) < 0.5, 0.0, weights),
+        "L2": 0.01 * weights,
+        "elastic net": np.where(np.abs(weights) < 0.3, 0.0, weights),
+        "group lasso seed a": np.where(np.arange(7)[:, None] % 2 == 0, 0.0, weights),
+        "group lasso seed b": np.where(np.arange(7)[:, None] % 3 == 0, 0.0, weights),
+    }
+
+
+def test_panels_are_lettered_and_titled(weights, labels):
+    panels = _study_panels(weights)
+    fig = plot_heatmap_panels(panels, labels, suptitle="first layer")
+    heat = _heatmap_axes(fig)
+    assert len(heat) == 6
+    assert [ax.get_title(loc="left") for ax in heat] == list("ABCDEF")
+    assert [ax.get_title() for ax in heat] == list(panels)
+    assert len(fig.axes) == 12  # one colour bar per panel
+    assert fig.get_suptitle() == "first layer"
+    for ax, matrix in zip(heat, panels.values()):
+        np.testing.assert_array_equal(ax.images[0].get_array().mask, matrix == 0.0)
+
+
+def test_panels_label_rows_on_left_column_only(weights, labels):
+    fig = plot_heatmap_panels(_study_panels(weights), labels, ncols=3)
+    heat = _heatmap_axes(fig)
+    for index, ax in enumerate(heat):
+        visible = [t.label1.get_visible() for t in ax.yaxis.get_major_ticks()]
+        if index % 3 == 0:
+            assert all(visible)
+            assert _tick_texts(ax.get_yticklabels()) == labels
+        else:
+            assert not any(visible)
+        # All panels keep aligned row ticks.
+        np.testing.assert_array_equal(ax.get_yticks(), np.arange(len(labels)))
+
+
+def test_panels_shared_scale_has_one_colorbar_and_one_range(weights, labels):
+    panels = _study_panels(weights)
+    fig = plot_heatmap_panels(panels, labels, shared_scale=True, ncols=2)
+    heat = _heatmap_axes(fig)
+    assert len(heat) == 6 and len(fig.axes) == 7
+    largest = max(np.abs(w).max() for w in panels.values())
+    for ax in heat:
+        assert ax.images[0].get_clim() == pytest.approx((-largest, largest))
+
+    own = _heatmap_axes(plot_heatmap_panels(panels, labels))
+    assert own[2].images[0].get_clim() == pytest.approx(
+        (-np.abs(panels["L2"]).max(), np.abs(panels["L2"]).max())
+    )
+
+
+def test_panels_drop_unused_grid_cells(weights, labels):
+    panels = dict(list(_study_panels(weights).items())[:5])
+    fig = plot_heatmap_panels(panels, labels, ncols=3)
+    assert len(_heatmap_axes(fig)) == 5
+    assert sum(1 for ax in fig.axes if ax.images) == 5
+
+
+def test_panel_letters_continue_past_z():
+    assert [_heatmap._panel_letter(i) for i in (0, 5, 25, 26, 27)] == [
+        "A", "F", "Z", "AA", "AB",
+    ]
+
+
+def test_panels_reject_bad_input(weights, labels):
+    with pytest.raises(ValueError, match="panels must be a non-empty mapping"):
+        plot_heatmap_panels({}, labels)
+    with pytest.raises(ValueError, match=r"panels\['L1'\]"):
+        plot_heatmap_panels({"none": weights, "L1": weights[:-1]}, labels)
+    with pytest.raises(ValueError, match="ncols"):
+        plot_heatmap_panels({"none": weights}, labels, ncols=0)
+
+
+# -- plot_regularization_path -------------------------------------------------------
+@pytest.fixture
+def path_data():
+    alphas = np.geomspace(1.0, 1e-3, 7)
+    norms = np.zeros((7, 4))
+    norms[2:, 0] = np.arange(1, 6)  # enters 3rd
+    norms[1:, 2] = np.arange(1, 7) * 0.5  # enters 2nd
+    norms[5:, 3] = [0.1, 0.2]  # enters 6th
+    # group 1 never enters
+    return alphas, norms, ["age", "never", "SYSBP1", "late"]
+
+
+def test_path_axis_is_log_and_decreasing(path_data):
+    alphas, norms, names = path_data
+    ax = plot_regularization_path(alphas[::-1], norms[::-1], names)
+    assert ax.get_xscale() == "log"
+    assert ax.xaxis_inverted()
+    left, right = ax.get_xlim()
+    assert left > right
+    line = next(l for l in ax.get_lines() if l.get_label() == "age")
+    # Sorted by decreasing alpha whatever the input order.
+    np.testing.assert_allclose(line.get_xdata(), alphas)
+    np.testing.assert_allclose(line.get_ydata(), norms[:, 0])
+
+
+def test_path_highlights_groups_in_order_of_entry(path_data):
+    alphas, norms, names = path_data
+    ax = plot_regularization_path(alphas, norms, names, highlight=2)
+    assert _tick_texts(ax.get_legend().get_texts()) == ["SYSBP1", "age"]
+    ax = plot_regularization_path(alphas, norms, names)
+    # Default: the first five to enter; a group that never enters is not named.
+    assert _tick_texts(ax.get_legend().get_texts()) == ["SYSBP1", "age", "late"]
+    assert len(ax.get_lines()) == 4
+
+
+def test_path_highlight_by_name_and_chosen_alpha(path_data):
+    alphas, norms, names = path_data
+    ax = plot_regularization_path(
+        alphas, pd.DataFrame(norms, columns=names), highlight=["late"], chosen_alpha=0.01
+    )
+    texts = _tick_texts(ax.get_legend().get_texts())
+    assert texts == ["late", "chosen alpha = 0.01"]
+    vline = next(l for l in ax.get_lines() if l.get_label().startswith("chosen"))
+    assert vline.get_xdata()[0] == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "match"),
+    [
+        (([1.0, 0.1], np.zeros((3, 2))), {}, "group_norms has 3 rows.*alphas has 2"),
+        (([1.0, 0.0], np.zeros((2, 2))), {}, "alphas must be finite and > 0"),
+        (([1.0, 0.1], np.zeros(2)), {}, "group_norms must be 2-dimensional"),
+        (([1.0, 0.1], -np.ones((2, 2))), {}, "group_norms must be >= 0"),
+        (([1.0, 0.1], np.zeros((2, 2)), ["a"]), {}, "labels has 1 labels"),
+        (([1.0, 0.1], np.zeros((2, 2)), ["a", "b"]), {"highlight": ["c"]}, "highlight"),
+        (([1.0, 0.1], np.zeros((2, 2))), {"chosen_alpha": -1.0}, "chosen_alpha"),
+    ],
+)
+def test_path_rejects_bad_input(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_regularization_path(*args, **kwargs)
+
+
+# -- plot_validation_curve ----------------------------------------------------------
+def test_validation_curve_mean_band_and_chosen_alpha():
+    alphas = np.array([0.01, 1.0, 0.1])  # unsorted on purpose
+    scores = np.array([[0.70, 0.72], [0.50, 0.52], [0.80, 0.84]])
+    train = scores + 0.1
+    ax = plot_validation_curve(
+        alphas, scores, chosen_alpha=0.1, train_scores=train, metric_name="AP"
+    )
+    assert ax.get_xscale() == "log" and ax.xaxis_inverted()
+    assert ax.get_ylabel() == "AP"
+    valid = next(l for l in ax.get_lines() if l.get_label() == "validation")
+    np.testing.assert_allclose(valid.get_xdata(), [1.0, 0.1, 0.01])
+    np.testing.assert_allclose(valid.get_ydata(), [0.51, 0.82, 0.71])
+    training = next(l for l in ax.get_lines() if l.get_label() == "training")
+    np.testing.assert_allclose(training.get_ydata(), [0.61, 0.92, 0.81])
+    assert len(ax.collections) == 2  # one +-1 sd band per curve
+    star = next(l for l in ax.get_lines() if l.get_marker() == "*")
+    assert (star.get_xdata()[0], star.get_ydata()[0]) == pytest.approx((0.1, 0.82))
+
+
+def test_validation_curve_single_run_and_nan_gap():
+    ax = plot_validation_curve([1.0, 0.1, 0.01], [0.6, np.nan, 0.7])
+    assert not ax.collections
+    valid = ax.get_lines()[0]
+    assert np.isnan(valid.get_ydata()[1])
+
+
+def test_validation_curve_rejects_bad_input():
+    with pytest.raises(ValueError, match="scores has 2 rows but alphas has 3"):
+        plot_validation_curve([1.0, 0.1, 0.01], [0.5, 0.6])
+    with pytest.raises(ValueError, match="train_scores"):
+        plot_validation_curve([1.0, 0.1], [0.5, 0.6], train_scores=[0.5])
+    with pytest.raises(ValueError, match="alphas"):
+        plot_validation_curve([1.0, -0.1], [0.5, 0.6])
+
+
+# -- plot_training_history ----------------------------------------------------------
+@pytest.fixture
+def history():
+    return [
+        {"epoch": e, "train_loss": 1.0 / e, "valid_loss": 1.0 / e + 0.02 * e,
+         "valid_score": 0.5 + 0.05 * e}
+        for e in range(1, 8)
+    ]
+
+
+def test_history_curves_axes_and_best_epoch(history):
+    ax = plot_training_history(history, best_epoch=5)
+    assert len(ax.figure.axes) == 2  # losses left, score on a twin right axis
+    score_ax = next(a for a in ax.figure.axes if a is not ax)
+    by_label = {l.get_label(): l for l in ax.get_lines()}
+    np.testing.assert_allclose(by_label["train_loss"].get_xdata(), range(1, 8))
+    np.testing.assert_allclose(
+        by_label["valid_loss"].get_ydata(), [r["valid_loss"] for r in history]
+    )
+    (score_line,) = score_ax.get_lines()
+    np.testing.assert_allclose(score_line.get_ydata(), [r["valid_score"] for r in history])
+    best = by_label["best epoch = 5"]
+    assert best.get_xdata()[0] == 5
+    assert _tick_texts(score_ax.get_legend().get_texts()) == [
+        "train_loss", "valid_loss", "valid_score", "best epoch = 5",
+    ]
+
+
+def test_history_without_epoch_key_and_with_gaps():
+    history = [{"train_loss": 0.9}, {"train_loss": 0.8, "valid_score": 0.6},
+               {"train_loss": 0.7, "valid_score": None}]
+    ax = plot_training_history(history, metrics=("train_loss", "valid_score"))
+    lines = [l for a in ax.figure.axes for l in a.get_lines()]
+    np.testing.assert_allclose(lines[0].get_xdata(), [1, 2, 3])
+    score = next(l for l in lines if l.get_label() == "valid_score")
+    assert np.isnan(score.get_ydata()[[0, 2]]).all()
+    assert score.get_ydata()[1] == pytest.approx(0.6)
+
+    only_losses = plot_training_history(history, metrics=("train_loss",))
+    assert len(only_losses.figure.axes) == 1
+
+
+def test_history_rejects_bad_input(history):
+    with pytest.raises(ValueError, match="history is empty"):
+        plot_training_history([])
+    with pytest.raises(ValueError, match=r"history\[0\]"):
+        plot_training_history([0.5])
+    with pytest.raises(ValueError, match="'valid_auroc'.*available keys"):
+        plot_training_history(history, metrics=("valid_auroc",))
+    with pytest.raises(ValueError, match="best_epoch=99"):
+        plot_training_history(history, best_epoch=99)
+    with pytest.raises(ValueError, match=r"history\[1\]\['train_loss'\]"):
+        plot_training_history(
+            [{"train_loss": 1.0}, {"train_loss": "high"}], metrics=("train_loss",)
+        )
+
+
+# -- plot_selection_stability -------------------------------------------------------
+@pytest.fixture
+def selection():
+    return pd.DataFrame(
+        {
+            "seed 0": [True, False, True, False, True],
+            "seed 1": [True, False, False, False, True],
+            "seed 2": [True, True, False, False, False],
+            "seed 3": [True, False, True, False, True],
+        },
+        index=["SYSBP1", "genetic_3", "AGE1", "DIAB_1.0", "genetic_0"],
+    )
+
+
+def _bars_by_label(ax):
+    names = _tick_texts(ax.get_yticklabels())
+    positions = ax.get_yticks()
+    bars = ax.containers[0]
+    by_y = {round(bar.get_y() + bar.get_height() / 2): bar for bar in bars}
+    return {name: by_y[round(y)] for name, y in zip(names, positions)}
+
+
+def test_stability_bar_lengths_are_selection_frequencies(selection):
+    ax = plot_selection_stability(selection)
+    bars = _bars_by_label(ax)
+    expected = selection.mean(axis=1)
+    assert {name: bar.get_width() for name, bar in bars.items()} == pytest.approx(
+        expected.to_dict()
+    )
+    # Sorted: most often selected on top (the y axis is inverted); ties keep order.
+    assert _tick_texts(ax.get_yticklabels()) == [
+        "SYSBP1", "genetic_0", "AGE1", "genetic_3", "DIAB_1.0",
+    ]
+    assert ax.yaxis_inverted()
+    assert [t.get_text() for t in ax.texts] == ["4/4", "3/4", "2/4", "1/4", "0/4"]
+
+
+def test_stability_highlights_true_variables(selection):
+    ax = plot_selection_stability(selection, truth={"SYSBP1", "DIAB_1.0"}, sort=False)
+    assert _tick_texts(ax.get_yticklabels()) == list(selection.index)
+    bars = _bars_by_label(ax)
+    true_color = bars["SYSBP1"].get_facecolor()
+    assert bars["DIAB_1.0"].get_facecolor() == true_color
+    for name in ("genetic_3", "AGE1", "genetic_0"):
+        assert bars[name].get_facecolor() != true_color
+    assert _tick_texts(ax.get_legend().get_texts()) == ["true variable", "other variable"]
+
+
+def test_stability_accepts_zero_one_integers(selection):
+    ax = plot_selection_stability(selection.astype(int))
+    widths = sorted(bar.get_width() for bar in ax.containers[0])
+    assert widths == pytest.approx(sorted(selection.mean(axis=1)))
+
+
+def test_stability_rejects_bad_input(selection):
+    with pytest.raises(ValueError, match="selection must be a pandas DataFrame"):
+        plot_selection_stability(selection.to_numpy())
+    with pytest.raises(ValueError, match="booleans"):
+        plot_selection_stability(selection.astype(int) * 2)
+    with pytest.raises(ValueError, match="missing values"):
+        plot_selection_stability(selection.where(selection, np.nan))
+    with pytest.raises(ValueError, match="truth.*'BMI1'"):
+        plot_selection_stability(selection, truth={"SYSBP1", "BMI1"})
+    with pytest.raises(ValueError, match="duplicate"):
+        plot_selection_stability(selection.rename(index={"AGE1": "SYSBP1"}))
+
+
+# -- save_figure --------------------------------------------------------------------
+@pytest.fixture
+def figure():
+    return plot_weight_heatmap(np.eye(3), ["a", "b", "c"]).figure
+
+
+def test_save_figure_writes_png_atomically(figure, tmp_path):
+    target = tmp_path / "weights.png"
+    out = save_figure(figure, target)
+    assert out == target
+    assert target.read_bytes()[:8] == PNG_MAGIC
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.png"]
+
+    # Overwriting replaces the file and still leaves nothing else behind.
+    save_figure(figure, str(target), dpi=50)
+    assert target.read_bytes()[:8] == PNG_MAGIC
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.png"]
+
+
+def test_save_figure_format_from_extension_and_parents(figure, tmp_path):
+    save_figure(figure, tmp_path / "run" / "plots" / "weights.PDF")
+    assert (tmp_path / "run" / "plots" / "weights.PDF").read_bytes()[:5] == b"%PDF-"
+    save_figure(figure, tmp_path / "weights.svg")
+    assert b"<svg" in (tmp_path / "weights.svg").read_bytes()[:2000]
+
+
+def test_save_figure_gives_ordinary_permissions(figure, tmp_path):
+    if os.name != "posix":
+        pytest.skip("POSIX permissions")
+    old = os.umask(0o022)
+    try:
+        target = save_figure(figure, tmp_path / "weights.png")
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_failed_save_leaves_no_file(figure, tmp_path, monkeypatch):
+    def broken_savefig(handle, **kwargs):
+        handle.write(PNG_MAGIC + b"half a picture")
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(figure, "savefig", broken_savefig)
+    with pytest.raises(RuntimeError, match="renderer crashed"):
+        save_figure(figure, tmp_path / "weights.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_save_keeps_the_previous_file(figure, tmp_path, monkeypatch):
+    target = tmp_path / "weights.png"
+    target.write_bytes(b"previous")
+
+    def broken_savefig(handle, **kwargs):
+        handle.write(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(figure, "savefig", broken_savefig)
+    with pytest.raises(KeyboardInterrupt):
+        save_figure(figure, target)
+    assert target.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["weights.png"]
+
+
+def test_save_figure_rejects_bad_input(figure, tmp_path):
+    with pytest.raises(ValueError, match="no extension"):
+        save_figure(figure, tmp_path / "weights")
+    with pytest.raises(ValueError, match="cannot write 'docx'"):
+        save_figure(figure, tmp_path / "weights.docx")
+    with pytest.raises(ValueError, match="dpi"):
+        save_figure(figure, tmp_path / "weights.png", dpi=0)
+    with pytest.raises(TypeError, match="ax.figure"):
+        save_figure(figure.axes[0], tmp_path / "weights.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- package ------------------------------------------------------------------------
+def test_public_api_is_explicit():
+    assert sorted(plotting.__all__) == sorted(
+        [
+            "plot_weight_heatmap",
+            "plot_heatmap_panels",
+            "plot_regularization_path",
+            "plot_validation_curve",
+            "plot_training_history",
+            "plot_selection_stability",
+            "save_figure",
+        ]
+    )
+    for name in plotting.__all__:
+        assert callable(getattr(plotting, name))
+
+
+@pytest.mark.parametrize("module", [_heatmap, _paths, _stability, _io])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_calls_leave_pyplot_untouched(weights, labels, selection, history, tmp_path):
+    before = plt.get_fignums()
+    plot_heatmap_panels({"a": weights}, labels)
+    plot_regularization_path([1.0, 0.1], np.ones((2, 2)))
+    plot_validation_curve([1.0, 0.1], [0.5, 0.6])
+    plot_training_history(history)
+    ax = plot_selection_stability(selection)
+    save_figure(ax.figure, tmp_path / "stability.png")
+    assert plt.get_fignums() == before
+    assert Path(tmp_path / "stability.png").exists()
