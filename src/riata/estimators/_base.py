@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..models import MLP
-from ..models._mlp import ACTIVATIONS, INPUT_LAYER_WEIGHT
+from ..models._mlp import ACTIVATIONS, ENCODER_WEIGHT, INPUT_LAYER_WEIGHT
 from ..optim import PENALTY_MODES, ProxAdam, ProxSGD, penalized_param_groups
 from ..penalties import Penalty
 from ..training import train_module
@@ -49,6 +49,10 @@ class BaseSparseMLP(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions(set(_DTYPES))],
+        "n_encoded_features": [Interval(Integral, 0, None, closed="left")],
+        "encoder_dim": [Interval(Integral, 1, None, closed="left")],
+        "encoder_penalty": [Penalty, None],
+        "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -73,6 +77,10 @@ class BaseSparseMLP(BaseEstimator):
         tol=1e-4,
         monitor="auto",
         dtype="float32",
+        n_encoded_features=0,
+        encoder_dim=20,
+        encoder_penalty=None,
+        warm_start=False,
         random_state=None,
         verbose=False,
     ):
@@ -93,6 +101,10 @@ class BaseSparseMLP(BaseEstimator):
         self.tol = tol
         self.monitor = monitor
         self.dtype = dtype
+        self.n_encoded_features = n_encoded_features
+        self.encoder_dim = encoder_dim
+        self.encoder_penalty = encoder_penalty
+        self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
 
@@ -172,7 +184,15 @@ class BaseSparseMLP(BaseEstimator):
             X_valid, t_valid = X[idx_valid], targets[idx_valid]
         else:
             X_train, t_train, X_valid, t_valid = X, targets, None, None
+        if self.n_encoded_features > X.shape[1]:
+            raise ValueError(
+                f"n_encoded_features={self.n_encoded_features} exceeds the "
+                f"{X.shape[1]} columns of X."
+            )
         self.penalty_ = None if self.penalty is None else clone(self.penalty)
+        self.encoder_penalty_ = (
+            None if self.encoder_penalty is None else clone(self.encoder_penalty)
+        )
         dtype = _DTYPES[self.dtype]
         to_tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=dtype)  # noqa: E731
         tX, tT = to_tensor(X_train), self._target_tensor(t_train, dtype)
@@ -186,10 +206,9 @@ class BaseSparseMLP(BaseEstimator):
         # random_state; fork_rng keeps torch's global generator untouched.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.model_ = MLP(
-                X.shape[1], self._n_outputs(), self.hidden_layer_sizes, self.activation,
-                self.dropout,
-            ).to(dtype)
+            model = self._build_model(X.shape[1], dtype)
+            if not (self.warm_start and self._same_architecture(model)):
+                self.model_ = model
             optimizer = self._make_optimizer(self.model_)
             generator = torch.Generator().manual_seed(seed)
             result = train_module(
@@ -211,23 +230,73 @@ class BaseSparseMLP(BaseEstimator):
     def _target_tensor(self, t, dtype):
         return torch.as_tensor(t, dtype=dtype)
 
-    def _resolve_monitor(self, t_valid):
-        return "loss" if self.monitor == "auto" else self.monitor
+    def _build_model(self, n_features: int, dtype) -> MLP:
+        return MLP(
+            n_features, self._n_outputs(), self.hidden_layer_sizes, self.activation,
+            self.dropout, n_encoded=self.n_encoded_features, encoder_dim=self.encoder_dim,
+        ).to(dtype)
+
+    def _same_architecture(self, model: MLP) -> bool:
+        """Whether warm_start may continue from the current ``model_``."""
+        old = getattr(self, "model_", None)
+        if old is None:
+            return False
+        shapes = [p.shape for p in model.parameters()]
+        return shapes == [p.shape for p in old.parameters()] and (
+            next(old.parameters()).dtype == next(model.parameters()).dtype
+        )
+
+    def initial_gradient(self, X, y) -> torch.Tensor:
+        """Gradient of the training loss for the first-layer weight at zero.
+
+        The network is built as ``fit`` would build it (same ``random_state``), its
+        first-layer weight set to zero, and the mean training loss differentiated; the
+        result feeds ``penalty.alpha_max``. For a network the deeper layers are at
+        their initial values, so the alpha_max this gives is where a path *starts*
+        with every first-layer group zero, not a bound that holds after training.
+        The network is left in ``model_``, so that a following ``fit`` with
+        ``warm_start=True`` starts from the zero first layer.
+
+        Returns
+        -------
+        Tensor of shape (n_first, n_first_inputs)
+        """
+        X, y = validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32],
+                             multi_output=True, y_numeric=not self._stratify)
+        targets = self._encode_targets(y, reset=True)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        dtype = _DTYPES[self.dtype]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = self._build_model(X.shape[1], dtype)
+        with torch.no_grad():
+            model.input_layer.weight.zero_()
+        loss = self._loss(model(torch.as_tensor(X, dtype=dtype)),
+                          self._target_tensor(targets, dtype))
+        (grad,) = torch.autograd.grad(loss, model.input_layer.weight)
+        self.model_ = model
+        return grad.detach()
 
     def _make_optimizer(self, model):
+        penalties = {INPUT_LAYER_WEIGHT: self.penalty_}
+        if model.encoder is not None:
+            penalties[ENCODER_WEIGHT] = self.encoder_penalty_
         groups = penalized_param_groups(
-            model, {INPUT_LAYER_WEIGHT: self.penalty_}, penalty_mode=self.penalty_mode,
-            shrink_clip=self.shrink_clip,
+            model, penalties, penalty_mode=self.penalty_mode, shrink_clip=self.shrink_clip
         )
         if self.solver == "sgd":
             return ProxSGD(groups, lr=self.learning_rate_init, momentum=self.momentum)
         return ProxAdam(groups, lr=self.learning_rate_init)
 
     def _penalty_value(self) -> float:
-        if self.penalty_ is None:
-            return 0.0
+        total = 0.0
         with torch.no_grad():
-            return float(self.penalty_.value(self.model_.input_layer.weight))
+            if self.penalty_ is not None:
+                total += float(self.penalty_.value(self.model_.input_layer.weight))
+            if self.encoder_penalty_ is not None and self.model_.encoder is not None:
+                total += float(self.encoder_penalty_.value(self.model_.encoder.weight))
+        return total
 
     # -- fitted attributes ------------------------------------------------------------
     def _set_weight_attributes(self, tX, tT):
@@ -236,7 +305,13 @@ class BaseSparseMLP(BaseEstimator):
         self.feature_importances_ = torch.linalg.vector_norm(weight, dim=0).cpu().numpy()
         support = (weight != 0).any(dim=0).cpu().numpy()
         names = self._input_names()
+        self.first_layer_feature_names_ = names
         self.selected_features_ = names[support]
+        if self.model_.encoder is not None:
+            enc = self.model_.encoder.weight.detach()
+            self.encoder_weights_ = enc.T.cpu().numpy().copy()
+            encoded = self._raw_names()[self.n_features_in_ - self.n_encoded_features:]
+            self.selected_encoded_features_ = encoded[(enc != 0).any(dim=0).cpu().numpy()]
         # Certificate of the zeros: full-batch gradient of the training data loss at the
         # returned weights (dropout off); ratio <= 1 means the zero is a KKT point.
         self.model_.zero_grad(set_to_none=True)
@@ -255,10 +330,19 @@ class BaseSparseMLP(BaseEstimator):
         self.coef_ = weight.cpu().numpy().copy()
         self.intercept_ = bias.cpu().numpy().copy()
 
-    def _input_names(self) -> np.ndarray:
+    def _raw_names(self) -> np.ndarray:
         if hasattr(self, "feature_names_in_"):
             return np.asarray(self.feature_names_in_, dtype=object)
         return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+
+    def _input_names(self) -> np.ndarray:
+        """Names of the first layer's inputs: ``genetic_k`` units, then plain columns."""
+        names = self._raw_names()
+        if not self.n_encoded_features:
+            return names
+        genetic = [f"genetic_{k}" for k in range(self.encoder_dim)]
+        plain = names[: self.n_features_in_ - self.n_encoded_features]
+        return np.asarray(genetic + list(plain), dtype=object)
 
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self, "model_")

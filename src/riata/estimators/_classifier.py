@@ -65,6 +65,18 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         Validation criterion. "auto" is "roc_auc" when every class occurs in the
         validation set, "loss" otherwise.
     dtype : {"float32", "float64"}, default="float32"
+    n_encoded_features : int, default=0
+        The last ``n_encoded_features`` columns of ``X`` (e.g. standardized SNP
+        genotypes) pass through a learned linear encoder to ``encoder_dim`` units,
+        which the first layer sees as inputs ``genetic_0 ... genetic_{encoder_dim-1}``
+        before the other columns.
+    encoder_dim : int, default=20
+    encoder_penalty : Penalty or None, default=None
+        Penalty on the encoder weight (one column per encoded input): a
+        ``GroupLasso`` here selects SNPs.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights when the architecture is unchanged
+        (used by :func:`riata.estimators.fit_alpha_path`).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, the validation split, dropout and batch order.
     verbose : bool, default=False
@@ -77,14 +89,21 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         The trained network (best epoch), in eval mode.
     penalty_ : Penalty or None
         The fitted copy of ``penalty``.
-    first_layer_weights_ : ndarray of shape (n_features_in_, n_first)
+    first_layer_weights_ : ndarray of shape (n_first_inputs, n_first)
         First-layer weights, one row per input variable (the transpose of torch's
         ``input_layer.weight``); what the heat maps draw.
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (n_first_inputs,)
         L2 norm of each input variable's first-layer weights.
+    first_layer_feature_names_ : ndarray of str
+        Names of the first layer's inputs: ``feature_names_in_`` (or ``x0, x1, ...``),
+        with the encoded columns replaced by ``genetic_0 ...`` in front.
     selected_features_ : ndarray of str
-        Names of the inputs with a nonzero first-layer weight.
-    kkt_violation_ : ndarray of shape (n_features_in_,)
+        Names of the first-layer inputs with a nonzero first-layer weight.
+    encoder_weights_ : ndarray of shape (n_encoded_features, encoder_dim)
+        Only with ``n_encoded_features > 0``.
+    selected_encoded_features_ : ndarray of str
+        Encoded columns with a nonzero encoder weight (only with an encoder).
+    kkt_violation_ : ndarray of shape (n_first_inputs,)
         For each input whose weights are all zero, the smallest ``alpha`` at which that
         zero is optimal (given the full-batch training gradient at the returned
         weights) divided by the penalty's ``alpha``: <= 1 means the zero is a KKT

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["MLP", "ACTIVATIONS", "INPUT_LAYER_WEIGHT"]
+__all__ = ["MLP", "ACTIVATIONS", "INPUT_LAYER_WEIGHT", "ENCODER_WEIGHT"]
 
 #: Name of the first-layer weight: the one regularized by default and drawn in heat
 #: maps. A ``(n_first, n_features)`` tensor in torch's layout: column j holds every
 #: weight leaving input variable j.
 INPUT_LAYER_WEIGHT = "input_layer.weight"
+#: Name of the genotype encoder's weight, ``(encoder_dim, n_encoded)``: one column per SNP.
+ENCODER_WEIGHT = "encoder.weight"
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -41,6 +43,12 @@ class MLP(nn.Module):
     dropout : float in [0, 1), default=0.0
         Dropout after each hidden activation (never on the inputs: it would blur
         which input variables the first layer uses).
+    n_encoded : int, default=0
+        The last ``n_encoded`` input columns (e.g. SNP genotypes) pass through a learned
+        linear ``encoder`` to ``encoder_dim`` units first; the first layer then sees
+        ``[encoder outputs, remaining columns]``, in that order (rows ``genetic_0 ...``
+        before the clinical rows in the heat maps).
+    encoder_dim : int, default=20
 
     Attributes
     ----------
@@ -48,6 +56,9 @@ class MLP(nn.Module):
         First layer; its weight has shape ``(n_first, n_features)``.
     body : nn.Module
         Everything after the first linear map (``nn.Identity`` for a linear model).
+    encoder : nn.Linear or None
+        ``n_encoded -> encoder_dim``, without bias (the first layer has one); its
+        weight has one column per encoded input (SNP).
 
     Examples
     --------
@@ -67,6 +78,8 @@ class MLP(nn.Module):
         hidden_layer_sizes: Sequence[int] = (20,),
         activation: str = "relu",
         dropout: float = 0.0,
+        n_encoded: int = 0,
+        encoder_dim: int = 20,
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -78,8 +91,16 @@ class MLP(nn.Module):
             raise ValueError(f"hidden_layer_sizes must be positive; got {sizes}.")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); got {dropout!r}.")
+        if not 0 <= n_encoded <= n_features or encoder_dim < 1:
+            raise ValueError(
+                f"n_encoded must be in [0, n_features={n_features}] and encoder_dim >= 1; "
+                f"got n_encoded={n_encoded}, encoder_dim={encoder_dim}."
+            )
+        self.n_encoded = n_encoded
+        self.encoder = nn.Linear(n_encoded, encoder_dim, bias=False) if n_encoded else None
+        n_first_inputs = n_features - n_encoded + (encoder_dim if n_encoded else 0)
         widths = sizes + [n_outputs]
-        self.input_layer = nn.Linear(n_features, widths[0])
+        self.input_layer = nn.Linear(n_first_inputs, widths[0])
         layers: list[nn.Module] = []
         for n_in, n_out in zip(widths[:-1], widths[1:]):
             layers.append(ACTIVATIONS[activation]())
@@ -89,4 +110,7 @@ class MLP(nn.Module):
         self.body = nn.Sequential(*layers) if layers else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.encoder is not None:
+            split = x.shape[1] - self.n_encoded
+            x = torch.cat([self.encoder(x[:, split:]), x[:, :split]], dim=1)
         return self.body(self.input_layer(x))
