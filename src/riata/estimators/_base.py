@@ -246,8 +246,8 @@ class BaseSparseMLP(BaseEstimator):
             next(old.parameters()).dtype == next(model.parameters()).dtype
         )
 
-    def initial_gradient(self, X, y) -> torch.Tensor:
-        """Gradient of the training loss for the first-layer weight at zero.
+    def initial_gradient(self, X, y, *, parameter: str = INPUT_LAYER_WEIGHT) -> torch.Tensor:
+        """Gradient of the training loss for a weight (the first layer's) at zero.
 
         The network is built as ``fit`` would build it (same ``random_state``), its
         first-layer weight set to zero, and the mean training loss differentiated; the
@@ -257,9 +257,16 @@ class BaseSparseMLP(BaseEstimator):
         The network is left in ``model_``, so that a following ``fit`` with
         ``warm_start=True`` starts from the zero first layer.
 
+        Parameters
+        ----------
+        X, y : array-like
+            Training data.
+        parameter : {"input_layer.weight", "encoder.weight"}, default="input_layer.weight"
+            The weight set to zero and differentiated.
+
         Returns
         -------
-        Tensor of shape (n_first, n_first_inputs)
+        Tensor of the parameter's shape
         """
         X, y = validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32],
                              multi_output=True, y_numeric=not self._stratify)
@@ -270,11 +277,17 @@ class BaseSparseMLP(BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = self._build_model(X.shape[1], dtype)
+        weight = dict(model.named_parameters()).get(parameter)
+        if weight is None:
+            raise ValueError(
+                f"parameter must name a weight of the network, one of "
+                f"{[n for n, _ in model.named_parameters()]}; got {parameter!r}."
+            )
         with torch.no_grad():
-            model.input_layer.weight.zero_()
+            weight.zero_()
         loss = self._loss(model(torch.as_tensor(X, dtype=dtype)),
                           self._target_tensor(targets, dtype))
-        (grad,) = torch.autograd.grad(loss, model.input_layer.weight)
+        (grad,) = torch.autograd.grad(loss, weight)
         self.model_ = model
         return grad.detach()
 

@@ -49,16 +49,22 @@ class AlphaPath:
         return float(self.alphas[self.best_index])
 
 
-def compute_alpha_max(estimator, X, y) -> float:
-    """The alpha above which every penalized first-layer group starts at zero.
+_PARAMETERS = {"penalty": "input_layer.weight", "encoder_penalty": "encoder.weight"}
+
+
+def compute_alpha_max(estimator, X, y, *, param: str = "penalty") -> float:
+    """The alpha above which every penalized group of a layer starts at zero.
 
     From the KKT conditions at a zero first layer: ``penalty.alpha_max`` of the data
     gradient there (see ``BaseSparseMLP.initial_gradient``). Ridge never produces
     zeros (its alpha_max is infinite); its path then starts at the L1 alpha_max of the
     same gradient, glmnet's convention of borrowing a sparse penalty's scale.
+    ``param="encoder_penalty"`` does the same for the genotype encoder's weight.
     """
-    grad = estimator.initial_gradient(X, y)
-    value = estimator.penalty.alpha_max(grad)
+    if param not in _PARAMETERS:
+        raise ValueError(f"param must be one of {list(_PARAMETERS)}; got {param!r}.")
+    grad = estimator.initial_gradient(X, y, parameter=_PARAMETERS[param])
+    value = getattr(estimator, param).alpha_max(grad)
     if not math.isfinite(value):
         value = L1().alpha_max(grad)
     return float(value)
@@ -73,6 +79,7 @@ def fit_alpha_path(
     alphas=None,
     n_alphas: int = 10,
     eps: float = 1e-2,
+    param: str = "penalty",
     callback=None,
 ) -> AlphaPath:
     """Fit ``estimator`` along a decreasing alpha grid with warm starts.
@@ -94,6 +101,8 @@ def fit_alpha_path(
         geometrically from ``alpha_max`` down to ``eps * alpha_max``.
     n_alphas : int, default=10
     eps : float, default=1e-2
+    param : {"penalty", "encoder_penalty"}, default="penalty"
+        Which penalty's alpha the path varies.
     callback : callable, optional
         ``callback(index, record)`` after each alpha (progress reporting).
 
@@ -101,11 +110,11 @@ def fit_alpha_path(
     -------
     AlphaPath
     """
-    if estimator.penalty is None:
-        raise ValueError("fit_alpha_path needs an estimator with a penalty; got None.")
+    if getattr(estimator, param, None) is None:
+        raise ValueError(f"fit_alpha_path needs an estimator whose {param} is set; got None.")
     est = clone(estimator).set_params(warm_start=True)
     # Also leaves est.model_ with a zero first layer: the path starts from there.
-    alpha_max = compute_alpha_max(est, X, y)
+    alpha_max = compute_alpha_max(est, X, y, param=param)
     if alphas is None:
         if not alpha_max > 0:
             raise ValueError(
@@ -118,7 +127,7 @@ def fit_alpha_path(
     norms = []
     best_score = -math.inf
     for i, alpha in enumerate(alphas):
-        est.set_params(penalty__alpha=float(alpha))
+        est.set_params(**{f"{param}__alpha": float(alpha)})
         est.fit(X, y, validation_data=validation_data)
         record = {
             "alpha": float(alpha),

@@ -1,0 +1,34 @@
+"""Data for riata: reading a user's own files, encoding, and the in-memory Table.
+
+``read_clinical`` / ``read_plink`` / ``match_samples`` (or ``read_table`` for all three)
+read a cohort; ``ClinicalEncoder`` turns the clinical columns into one-hot groups and
+standardized numbers from the training rows only. Bad input raises ``DataError`` with
+a message that names the file, the column and the sample.
+``make_framingham_like`` simulates a Framingham-style cohort (clinical table, msprime
+genotypes, an outcome from a published risk equation) with its ground truth;
+``write_plink`` writes genotypes as PLINK .bed/.bim/.fam.
+"""
+
+from ._cohort import CohortTruth, FraminghamLikeCohort, make_framingham_like
+from ._encoding import ClinicalEncoder
+from ._errors import DataError, DataWarning
+from ._genotypes_sim import ld_proxies, write_plink
+from ._readers import read_clinical, read_plink, read_table
+from ._table import Genotypes, Table, match_samples
+
+__all__ = [
+    "DataError",
+    "DataWarning",
+    "Table",
+    "Genotypes",
+    "read_clinical",
+    "read_plink",
+    "read_table",
+    "match_samples",
+    "ClinicalEncoder",
+    "make_framingham_like",
+    "FraminghamLikeCohort",
+    "CohortTruth",
+    "write_plink",
+    "ld_proxies",
+]

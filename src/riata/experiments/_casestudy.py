@@ -1,0 +1,301 @@
+"""The Framingham-style case study: eight-plus models on one simulated cohort.
+
+Reproduces the design of the original study (clinical variables plus SNPs through a
+learned 20-unit genotype representation; no regularization, L1, L2, elastic net and
+group lasso on the first layer, two seeds for group lasso) on a cohort simulated with
+known ground truth, so that selection can be scored as well as prediction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from ..data import ClinicalEncoder, make_framingham_like
+from ..data._clinical_sim import CATEGORICAL_COLUMNS
+from ..estimators import SparseMLPClassifier, fit_alpha_path
+from ..penalties import L1, L2, ElasticNet, GroupLasso
+from ._outputs import write_outputs
+from ._scoring import clinical_selection, selection_scores, test_metrics
+
+__all__ = ["CaseStudyConfig", "CaseStudyResult", "run_case_study", "MODELS"]
+
+logger = logging.getLogger("riata")
+
+#: The compared models: key -> (label, inputs, penalty name, seed index, SNP penalty).
+MODELS = {
+    "clinical": ("clinical only", "clinical", None, 0, False),
+    "genetic": ("genetic only", "genetic", None, 0, False),
+    "none": ("clinical + genetic, no regularization", "combined", None, 0, False),
+    "l1": ("L1", "combined", "l1", 0, False),
+    "l2": ("L2", "combined", "l2", 0, False),
+    "elastic_net": ("elastic net", "combined", "elastic-net", 0, False),
+    "group_lasso_a": ("group lasso, seed a", "combined", "group-lasso", 0, False),
+    "group_lasso_b": ("group lasso, seed b", "combined", "group-lasso", 1, False),
+    "group_lasso_snp": ("group lasso + SNP group lasso", "combined", "group-lasso", 0, True),
+}
+
+#: Heat-map panels A-F, in the original figure's order.
+PANELS = ("none", "l1", "l2", "elastic_net", "group_lasso_a", "group_lasso_b")
+
+
+@dataclass
+class CaseStudyConfig:
+    """Settings of one case-study run (every field is written to ``config.json``).
+
+    Parameters
+    ----------
+    n_samples : int, default=3000
+    preset : {None, "blog_like"}, default=None
+        A cohort preset of :func:`riata.data.make_framingham_like`.
+    genetics : {"null", "sparse", "polygenic"}, default="sparse"
+    outcome : {"dagostino_bmi", "logistic_sparse"}, default="dagostino_bmi"
+    prevalence : float or None, default=None
+    n_chromosomes : int, default=1
+        Independent 10 Mb chromosomes of msprime genotypes (~23,000 SNPs each at
+        n=3,000); 22 is the full ~500,000-SNP scale.
+    chromosome_length : int, default=10_000_000
+    data_seed : int, default=0
+        Seeds the cohort and the train/validation/test split.
+    seeds : tuple of int, default=(0, 1)
+        Network seeds a and b (initialization, batch order).
+    valid_size, test_size : float, default=0.2
+    n_alphas : int, default=8
+        Points on each warm-started path from alpha_max down to ``eps * alpha_max``.
+    eps : float, default=0.02
+    hidden_layer_sizes : tuple of int, default=(20,)
+    encoder_dim : int, default=20
+    learning_rate : float, default=3e-3
+    batch_size : int, default=128
+    max_epochs : int, default=60
+    n_iter_no_change : int, default=8
+    models : tuple of str, default=all of :data:`MODELS`
+    cache_dir : str or None, default=None
+        Where simulated cohorts are cached by a hash of their configuration.
+    """
+
+    n_samples: int = 3000
+    preset: str | None = None
+    genetics: str = "sparse"
+    outcome: str = "dagostino_bmi"
+    prevalence: float | None = None
+    n_chromosomes: int = 1
+    chromosome_length: int = 10_000_000
+    data_seed: int = 0
+    seeds: tuple = (0, 1)
+    valid_size: float = 0.2
+    test_size: float = 0.2
+    n_alphas: int = 8
+    eps: float = 0.02
+    hidden_layer_sizes: tuple = (20,)
+    encoder_dim: int = 20
+    learning_rate: float = 3e-3
+    batch_size: int = 128
+    max_epochs: int = 60
+    n_iter_no_change: int = 8
+    models: tuple = tuple(MODELS)
+    cache_dir: str | None = None
+
+    def __post_init__(self):
+        unknown = [m for m in self.models if m not in MODELS]
+        if unknown:
+            raise ValueError(f"models: unknown {unknown}; choose from {list(MODELS)}.")
+        if len(self.seeds) != 2:
+            raise ValueError(f"seeds must hold two seeds (a, b); got {self.seeds!r}.")
+        if not 0 < self.valid_size < 1 or not 0 < self.test_size < 1 or (
+                self.valid_size + self.test_size >= 1):
+            raise ValueError("valid_size and test_size must be in (0, 1) and sum below 1.")
+
+
+@dataclass
+class CaseStudyResult:
+    """The results table, the fitted models and where the outputs were written."""
+
+    table: pd.DataFrame
+    run_dir: Path | None
+    estimators: dict = field(default_factory=dict)
+    paths: dict = field(default_factory=dict)
+    truth: dict = field(default_factory=dict)
+    row_labels: dict = field(default_factory=dict)
+
+
+def _penalty(name: str, groups) -> object:
+    if name == "l1":
+        return L1()
+    if name == "l2":
+        return L2()
+    if name == "elastic-net":
+        return ElasticNet(l1_ratio=0.5)
+    return GroupLasso(groups=groups)
+
+
+def _prepare(config: CaseStudyConfig):
+    """Simulate, split (stratified) and encode; statistics from the training split."""
+    cohort = make_framingham_like(
+        config.n_samples, genetics=None if config.preset else config.genetics,
+        outcome=None if config.preset else config.outcome, prevalence=config.prevalence,
+        n_chromosomes=config.n_chromosomes, chromosome_length=config.chromosome_length,
+        preset=config.preset, random_state=config.data_seed, cache_dir=config.cache_dir,
+    )
+    idx = np.arange(cohort.y.shape[0])
+    rest, test = train_test_split(idx, test_size=config.test_size, stratify=cohort.y,
+                                  random_state=config.data_seed)
+    train, valid = train_test_split(
+        rest, test_size=config.valid_size / (1 - config.test_size),
+        stratify=cohort.y[rest], random_state=config.data_seed + 1)
+    encoder = ClinicalEncoder(categorical=list(CATEGORICAL_COLUMNS)).fit(
+        cohort.clinical.iloc[train])
+    clinical = encoder.transform(cohort.clinical).astype(np.float32)
+    names = list(encoder.get_feature_names_out())
+    column_to_variable = {n: encoder.group_names_[g]
+                          for n, g in zip(names, encoder.feature_groups_)}
+    genotypes = None
+    if cohort.genotypes is not None and cohort.genotypes.shape[1] > 0:
+        g = cohort.genotypes
+        mean = g[train].mean(axis=0, dtype=np.float64)
+        scale = g[train].std(axis=0, dtype=np.float64)
+        scale[scale == 0] = 1.0
+        genotypes = ((g - mean.astype(np.float32)) / scale.astype(np.float32)).astype(
+            np.float32)
+    return cohort, (train, valid, test), clinical, names, encoder, column_to_variable, genotypes
+
+
+def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
+                   verbose: bool = True) -> CaseStudyResult:
+    """Run the case study and (if ``out_dir``) write the run directory and report.
+
+    Parameters
+    ----------
+    config : CaseStudyConfig, optional
+    out_dir : path-like, optional
+        Run directory: config.json, results.csv/.md, metrics.json, truth.json,
+        selected_variables.csv, stability.csv, paths/, figures/ and report.html.
+    verbose : bool, default=True
+        Progress bars and a log line per model.
+
+    Returns
+    -------
+    CaseStudyResult
+    """
+    config = config or CaseStudyConfig()
+    t0 = time.perf_counter()
+    cohort, (train, valid, test), clinical, clin_names, encoder, col2var, genotypes = (
+        _prepare(config))
+    t_sim = time.perf_counter() - t0
+    truth = cohort.truth
+    oracle = test_metrics(cohort.y[test], cohort.risk[test])
+    n_snps = 0 if genotypes is None else genotypes.shape[1]
+    logger.info("cohort ready: %d patients, %d SNPs (%.1f s)", cohort.y.size, n_snps, t_sim)
+    snp_names = (cohort.snp_info["name"].astype(str).tolist() if n_snps else [])
+    inputs = {"clinical": (clinical, clin_names, 0)}
+    if n_snps:
+        inputs["genetic"] = (genotypes, snp_names, n_snps)
+        # Genotype columns last: the estimator encodes its trailing columns.
+        inputs["combined"] = (np.hstack([clinical, genotypes]), clin_names + snp_names,
+                              n_snps)
+    # Group lasso groups on the first layer: one per genetic unit, one per clinical
+    # variable (the one-hot levels of a categorical together).
+    clin_groups = [f"clinical:{col2var[n]}" for n in clin_names]
+    gen_groups = [f"genetic:{k}" for k in range(config.encoder_dim)]
+
+    rows, estimators, paths, row_labels = [], {}, {}, {}
+    keys = [k for k in config.models if MODELS[k][1] == "clinical" or n_snps]
+    progress = keys
+    if verbose:
+        from tqdm.auto import tqdm
+        progress = tqdm(keys, desc="case study", unit="model")
+    for key in progress:
+        label, kind, pen_name, seed_index, snp_pen = MODELS[key]
+        Xa, _, n_enc = inputs[kind]
+        # First-layer rows: genetic units first, then the clinical one-hot columns.
+        fnames = ([f"genetic_{k}" for k in range(config.encoder_dim)] if n_enc else []) + (
+            clin_names if kind != "genetic" else [])
+        groups = (gen_groups if n_enc else []) + (clin_groups if kind != "genetic" else [])
+        est = SparseMLPClassifier(
+            config.hidden_layer_sizes, penalty=_penalty(pen_name, groups) if pen_name else None,
+            learning_rate_init=config.learning_rate, batch_size=config.batch_size,
+            max_epochs=config.max_epochs, n_iter_no_change=config.n_iter_no_change,
+            monitor="roc_auc", n_encoded_features=n_enc, encoder_dim=config.encoder_dim,
+            encoder_penalty=GroupLasso() if snp_pen else None,
+            random_state=config.seeds[seed_index],
+        )
+        fit_data = (Xa[train], cohort.y[train])
+        validation = (Xa[valid], cohort.y[valid])
+        t = time.perf_counter()
+        alpha = float("nan")
+        if pen_name is None:
+            est.fit(*fit_data, validation_data=validation)
+        else:
+            path = fit_alpha_path(est, *fit_data, validation_data=validation,
+                                  n_alphas=config.n_alphas, eps=config.eps)
+            paths[key] = path
+            est = path.best_estimator
+            alpha = path.best_alpha
+            if snp_pen:
+                # Second stage: with the first-layer alpha chosen, walk the SNP-level
+                # penalty's own path (warm-started from its alpha_max).
+                est.set_params(penalty__alpha=alpha)
+                spath = fit_alpha_path(est, *fit_data, validation_data=validation,
+                                       n_alphas=config.n_alphas, eps=config.eps,
+                                       param="encoder_penalty")
+                paths[key + "_encoder"] = spath
+                est = spath.best_estimator
+        seconds = time.perf_counter() - t
+        estimators[key] = est
+        row_labels[key] = fnames
+        proba = est.predict_proba(Xa[test])[:, 1]
+        metrics = test_metrics(cohort.y[test], proba)
+        norms = est.feature_importances_
+        by_var = clinical_selection(fnames, norms, col2var)
+        selected_vars = {v for v, nrm in by_var.items() if nrm > 0}
+        n_gen = int(sum(1 for n, nrm in zip(fnames, norms)
+                        if n.startswith("genetic_") and nrm > 0))
+        scores = (selection_scores(selected_vars, set(truth.clinical_variables),
+                                   dict(truth.decoys)) if kind != "genetic" else {})
+        row = {
+            "model": key, "label": label, "penalty": pen_name or "none",
+            "seed": config.seeds[seed_index], "alpha": alpha,
+            "best_epoch": est.best_epoch_,
+            "test_accuracy": metrics["accuracy"], "test_auroc": metrics["auroc"],
+            "test_ap": metrics["ap"],
+            "n_clinical_kept": len(selected_vars) if kind != "genetic" else np.nan,
+            "n_genetic_kept": n_gen if n_enc else np.nan,
+            "n_snps_kept": (len(est.selected_encoded_features_) if snp_pen else np.nan),
+            "precision": scores.get("precision", np.nan),
+            "recall": scores.get("recall", np.nan), "f1": scores.get("f1", np.nan),
+            "decoys_kept": scores.get("decoys_kept", np.nan),
+            "decoys_kept_names": scores.get("decoys_kept_names", ""),
+            "oracle_auroc": oracle["auroc"], "oracle_ap": oracle["ap"],
+            "fit_seconds": seconds,
+        }
+        rows.append(row)
+        logger.info("%-45s AUROC %.3f AP %.3f (%.1f s)", label, metrics["auroc"],
+                    metrics["ap"], seconds)
+    table = pd.DataFrame(rows)
+    truth_dict = {
+        "clinical_variables": list(truth.clinical_variables),
+        "decoys": dict(truth.decoys),
+        "genetics": truth.genetics, "outcome": truth.outcome,
+        "genetic_effect": float(truth.genetic_effect),
+        "causal_snps": [snp_names[i] for i in truth.causal_snps] if n_snps else [],
+        "oracle_auroc_test": oracle["auroc"], "oracle_ap_test": oracle["ap"],
+        "prevalence": float(cohort.y.mean()),
+    }
+    result = CaseStudyResult(table=table, run_dir=None, estimators=estimators,
+                             paths=paths, truth=truth_dict, row_labels=row_labels)
+    if out_dir is not None:
+        settings = dataclasses.asdict(config)
+        settings["n_snps"] = n_snps
+        settings["simulation_seconds"] = round(t_sim, 2)
+        settings["total_seconds"] = round(time.perf_counter() - t0, 2)
+        result.run_dir = write_outputs(Path(out_dir), result, settings, col2var)
+    return result
+
+
