@@ -97,25 +97,33 @@ def _as_bool(series: pd.Series, path: Path) -> pd.Series:
 
 # ------------------------------------------------------------------------ formatting
 def _format_float(x: float, integral: bool = False) -> str:
-    """Three decimals; three significant digits where that would print as 0.000."""
+    """Three decimals, and at least three significant digits below 0.1.
+
+    Metrics and timings read best with a fixed three decimals (0.812, 20.016), but
+    alphas are small and two of them 10% apart (0.00354, 0.00312) must not both print
+    as 0.003, so numbers below 0.1 keep three significant digits instead.
+    """
     if math.isnan(x):
         return _EM_DASH
     if integral and math.isfinite(x):
         return str(int(x))
-    if x != 0 and abs(x) < 1e-3:
-        return f"{x:.3g}"  # e.g. alpha = 1e-4 must not read as 0.000
+    if x != 0 and abs(x) < 0.1:
+        return f"{x:#.3g}"
     return f"{x:.3e}" if abs(x) >= 1e6 else f"{x:.3f}"
 
 
 def _format_json_scalar(value) -> str:
     # Configuration and ground truth are shown exactly, as JSON spells them, so that a
-    # reader can copy a value back into a configuration file.
+    # value can be copied back into a configuration; a list of scalars drops only the
+    # quotes around strings, for legibility, and keeps its brackets so that a
+    # one-element list still reads as a list.
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(
         isinstance(v, (str, int, float, bool)) or v is None for v in value
-    ) and value:
-        return ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value)
+    ):
+        return "[" + ", ".join(v if isinstance(v, str) else json.dumps(v)
+                               for v in value) + "]"
     return json.dumps(value)
 
 
@@ -152,8 +160,9 @@ def _frame_to_html(frame: pd.DataFrame) -> str:
             if numeric[col]:
                 text = _format_float(float(value), integral[col])
                 cells.append(f'<td class="num">{_esc(text)}</td>')
-            else:
-                cells.append(f"<td>{_esc(value)}</td>")
+            else:  # an empty text cell is read as NaN (float) in an object column
+                missing = isinstance(value, float) and math.isnan(value)
+                cells.append(f"<td>{_EM_DASH if missing else _esc(value)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         '<div class="scroll"><table><thead><tr>' + head + "</tr></thead><tbody>"
@@ -179,6 +188,12 @@ def _truth_labels(truth) -> dict[str, str]:
         labels[str(name)] = f"decoy of {partner}" if partner else "decoy"
     labels.update({str(v): "signal" for v in truth.get("clinical_variables") or []})
     return labels
+
+
+def _label(labels: dict[str, str], name: str) -> str:
+    # Ground truth names clinical variables; selection tables may list their one-hot
+    # columns, which the encoder names VARIABLE_level (``SEX_1.0``).
+    return labels.get(name) or labels.get(name.rsplit("_", 1)[0], "")
 
 
 # -------------------------------------------------------------------------- sections
@@ -239,7 +254,7 @@ def _selected_section(path: Path, labels: dict[str, str]) -> str:
     for var in variables:
         cells = [f"<th>{_esc(var)}</th>"]
         if truth_col:
-            cells.append(f"<td>{_esc(labels.get(var, ''))}</td>")
+            cells.append(f"<td>{_esc(_label(labels, var))}</td>")
         for model in models:
             if (model, var) in keys:
                 norm = norms.get((model, var))
@@ -275,7 +290,7 @@ def _stability_section(path: Path, labels: dict[str, str]) -> str:
             continue
         var = str(frame["variable"].iloc[i])
         share = counts[i] / len(runs)
-        label = f" ({labels[var]})" if var in labels else ""
+        label = f" ({_label(labels, var)})" if _label(labels, var) else ""
         rows.append(
             f"<tr><th>{_esc(var)}{_esc(label)}</th>"
             f'<td class="num">{int(counts[i])}/{len(runs)}</td>'
@@ -378,8 +393,8 @@ def write_report(run_dir, *, title: str = "riata report",
     """Write a self-contained HTML report of a run directory.
 
     The report shows, in this order and where the files exist: the results table
-    (``results.csv``, every column; floats to three decimals, missing values as an em
-    dash), every PNG under ``figures/`` (``heatmaps.png`` first), the variables each
+    (``results.csv``, every column; floats to three decimals, or three significant
+    digits below 0.1; missing values as an em dash), every PNG under ``figures/`` (``heatmaps.png`` first), the variables each
     model selected (``selected_variables.csv``), the selection frequency across runs
     (``stability.csv``), the ground truth (``truth.json``), the configuration
     (``config.json``, nested keys joined with dots) and extra metrics
