@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._files import atomic_write_text
 from ..plotting import (
     plot_heatmap_panels,
     plot_regularization_path,
@@ -27,24 +26,6 @@ TABLE_COLUMNS = (
     "n_clinical_kept", "n_genetic_kept", "n_snps_kept", "precision", "recall",
     "decoys_kept", "oracle_auroc", "oracle_ap",
 )
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``.
-
-    An interrupted run leaves either the old file or none, never half of one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _fmt(value) -> str:
@@ -90,8 +71,12 @@ def write_outputs(run_dir: Path, result, settings: dict, col2var: dict) -> Path:
     selected = []
     for key, est in result.estimators.items():
         for name, norm in zip(result.row_labels[key], est.feature_importances_):
-            selected.append({"model": key, "variable": name, "selected": bool(norm > 0),
-                             "norm": float(norm)})
+            # The original variable beside each one-hot column: selection is decided
+            # per variable (its group), the heat map is drawn per column.
+            group = col2var.get(name, name.rsplit("_", 1)[0] if name.startswith("genetic_")
+                                else name)
+            selected.append({"model": key, "variable": name, "group": group,
+                             "selected": bool(norm > 0), "norm": float(norm)})
     _csv(run_dir / "selected_variables.csv", pd.DataFrame(selected))
     seeds = [k for k in ("group_lasso_a", "group_lasso_b") if k in result.estimators]
     if seeds:

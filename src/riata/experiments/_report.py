@@ -10,19 +10,19 @@ riata, and the page is simple enough not to need one.
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import importlib.metadata
 import json
 import math
 import os
 import platform
-import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .._files import atomic_write_text
 
 __all__ = ["write_report"]
 
@@ -370,24 +370,6 @@ def _build_html(run_dir: Path, title: str) -> str:
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    # O_EXCL with mode 0o666 (masked by the umask) rather than mkstemp, whose 0o600
-    # would end up on the published report.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def write_report(run_dir, *, title: str = "riata report",
                  output_name: str = "report.html") -> Path:
     """Write a self-contained HTML report of a run directory.
@@ -459,5 +441,5 @@ def write_report(run_dir, *, title: str = "riata report",
     # then never even creates the temporary file.
     text = _build_html(run_dir, str(title))
     path = run_dir / name
-    _write_atomic(path, text)
+    atomic_write_text(path, text)
     return path

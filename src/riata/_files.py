@@ -1,0 +1,65 @@
+"""Atomic file writes: readers see the old file or the whole new one, never half."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["atomic_write", "atomic_write_text"]
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Persist the rename itself (POSIX); a no-op where directories cannot be opened."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path, write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write(handle)`` on a hidden temporary file, then move it over ``path``.
+
+    The temporary file lives in the destination's directory (so ``os.replace`` is an
+    atomic rename), is flushed to disk before the rename, and is removed on any error,
+    including KeyboardInterrupt: an interrupted run leaves the previous file (or none)
+    and no temporary file. Missing parent directories are created.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(os.fspath(path))
+    directory = path.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    # os.open with O_EXCL and 0o666 (masked by the umask) rather than mkstemp, whose
+    # 0o600 mode would otherwise end up on the published file.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+    return path
+
+
+def atomic_write_text(path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`atomic_write`."""
+    data = text.encode("utf-8")
+    return atomic_write(path, lambda handle: handle.write(data))
