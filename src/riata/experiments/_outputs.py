@@ -73,8 +73,7 @@ def write_outputs(run_dir: Path, result, settings: dict, col2var: dict) -> Path:
         for name, norm in zip(result.row_labels[key], est.feature_importances_):
             # The original variable beside each one-hot column: selection is decided
             # per variable (its group), the heat map is drawn per column.
-            group = col2var.get(name, name.rsplit("_", 1)[0] if name.startswith("genetic_")
-                                else name)
+            group = col2var.get(name, name)
             selected.append({"model": key, "variable": name, "group": group,
                              "selected": bool(norm > 0), "norm": float(norm)})
     _csv(run_dir / "selected_variables.csv", pd.DataFrame(selected))

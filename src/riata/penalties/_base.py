@@ -50,9 +50,15 @@ class Penalty(BaseEstimator):
 
     # -- parameters -----------------------------------------------------------------
     def set_params(self, **params):
+        previous = self.get_params(deep=False)
         super().set_params(**params)
-        self._validate_params()
         self.__dict__.pop("_cache", None)
+        try:
+            self._validate_params()
+        except ValueError:
+            # Leave the penalty as it was rather than holding the rejected value.
+            super().set_params(**previous)
+            raise
         return self
 
     def _tensor_cache(self) -> dict:
@@ -60,6 +66,14 @@ class Penalty(BaseEstimator):
         if cache is None:
             cache = self.__dict__["_cache"] = {}
         return cache
+
+    @staticmethod
+    def _step_like(step, w: torch.Tensor):
+        """A tensor ``step`` in ``w``'s dtype and device, so that ``prox`` keeps ``w``'s
+        dtype whatever precision the optimizer computed its steps in."""
+        if torch.is_tensor(step):
+            return step.to(dtype=w.dtype, device=w.device)
+        return step
 
     @staticmethod
     def _as_2d(w: torch.Tensor) -> torch.Tensor:
@@ -102,7 +116,9 @@ class Penalty(BaseEstimator):
         return (self._as_2d(w) != 0).any(dim=0)
 
     def penalized_columns(self, w: torch.Tensor) -> torch.Tensor:
-        """Boolean tensor (n_columns,): columns the penalty can set to zero."""
+        """Boolean tensor (n_columns,): columns the penalty acts on (a positive
+        ``penalty_factor`` and a nonzero coefficient); :meth:`alpha_max` ranges over
+        them."""
         raise NotImplementedError  # pragma: no cover
 
     def alpha_max(self, grad_at_zero: torch.Tensor) -> float:

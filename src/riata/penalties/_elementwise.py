@@ -25,7 +25,7 @@ class _Elementwise(Penalty):
         raise NotImplementedError
 
     def _factor(self, w: torch.Tensor) -> torch.Tensor:
-        n_columns = w.shape[-1]
+        n_columns = self._as_2d(w).shape[-1]  # raises the contract's error on a 0-d w
         key = ("pf", n_columns, w.dtype, w.device)
         cache = self._tensor_cache()
         if key not in cache:
@@ -53,6 +53,7 @@ class _Elementwise(Penalty):
         # separable).
         l1, l2 = self._coefficients()
         pf = self._factor(w)
+        step = self._step_like(step, w)
         out = soft_threshold(w, step * l1 * pf) if l1 > 0 else w
         if l2 > 0:
             out = out / (1.0 + step * l2 * pf)

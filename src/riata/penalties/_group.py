@@ -58,11 +58,17 @@ def resolve_groups(groups, n_columns: int) -> tuple[np.ndarray, int]:
                     f"groups[{g}] names column {int(bad[0])}, but the weight has only "
                     f"{n_columns} input columns (valid indices 0..{n_columns - 1})."
                 )
-            twice = members[index[members] != -1]
-            if twice.size or np.unique(members).size != members.size:
-                col = int(twice[0]) if twice.size else int(members[0])
+            values, counts = np.unique(members, return_counts=True)
+            if np.any(counts > 1):
                 raise ValueError(
-                    f"Column {col} belongs to more than one group; groups must not overlap."
+                    f"groups[{g}] lists column {int(values[counts > 1][0])} more than "
+                    "once; list each column once."
+                )
+            twice = members[index[members] != -1]
+            if twice.size:
+                raise ValueError(
+                    f"Column {int(twice[0])} belongs to more than one group; groups "
+                    "must not overlap."
                 )
             index[members] = g
         missing = np.flatnonzero(index == -1)
@@ -133,7 +139,9 @@ class _Grouped(Penalty):
 
     def penalized_columns(self, w):
         index, _, pf, _, gw = self._layout(w)
-        return (pf > 0) & (gw[index] > 0)
+        # A group weight of 0 switches off the group term only: the L1 term of a sparse
+        # group lasso still zeroes the column.
+        return (pf > 0) & ((gw[index] > 0) | (self._l1_share() > 0))
 
     def _split(self) -> tuple[float, float]:
         rho = self._l1_share()
@@ -157,6 +165,7 @@ class _Grouped(Penalty):
         # factors (signs and zeros are kept).
         index, _, pf, _, gw = self._layout(w)
         l1, l2 = self._split()
+        step = self._step_like(step, w)
         out = soft_threshold(w, step * l1 * pf) if l1 > 0 else w
         if l2 == 0:
             return out
@@ -178,6 +187,29 @@ class _Grouped(Penalty):
         shrunk = column_group_sq_norms(soft_threshold(grad, l1 * pf), index, n_groups).sqrt()
         at_zero = torch.clamp(shrunk - l2 * gw, min=0.0)
         return torch.where(norms > 0, nonzero, at_zero)
+
+    def kkt_ratio(self, w, grad):
+        """Optimality certificate of the zero columns of ``w``; see :meth:`Penalty.kkt_ratio`.
+
+        A zero column of a group that is zero as a whole gets the group's ratio. A zero
+        column inside a *nonzero* group is certified by the L1 term alone (the group
+        norm is differentiable there, with zero gradient in that column):
+        ``max_i |grad_ij| / (alpha * l1_ratio * pf_j)``, infinite for a group lasso
+        unless the column's gradient is zero.
+        """
+        ratio = super().kkt_ratio(w, grad)
+        index, n_groups, pf, _, _ = self._layout(w)
+        group_nonzero = (column_group_sq_norms(w, index, n_groups) > 0)[index]
+        inside = group_nonzero & ~self.support(w)
+        if not bool(inside.any()):
+            return ratio
+        col_max = torch.abs(self._as_2d(grad)).amax(dim=0)
+        den = float(self.alpha) * self._l1_share() * pf
+        col_ratio = torch.where(
+            den > 0, col_max / torch.where(den > 0, den, 1.0), math.inf
+        )
+        col_ratio = torch.where(col_max == 0, torch.zeros_like(col_ratio), col_ratio)
+        return torch.where(inside, col_ratio.to(ratio.dtype), ratio)
 
     def critical_alpha(self, grad):
         index, n_groups, _, group_pf, gw = self._layout(grad)

@@ -102,7 +102,7 @@ def group_soft_threshold_metric(
     Parameters
     ----------
     w, step : Tensor of shape (..., n_columns)
-        ``step`` must be positive.
+        ``step`` must be nonnegative; a coordinate with step 0 is kept as it is.
     group_index : LongTensor of shape (n_columns,)
     threshold : Tensor of shape (n_groups,)
     n_iter : int, default=60
@@ -118,7 +118,10 @@ def group_soft_threshold_metric(
         out = torch.zeros(n_groups, dtype=x.dtype, device=x.device)
         return out.index_add_(0, group_index, x.sum(dim=0))
 
-    zero_test = group_sum((flat_w / flat_s) ** 2).sqrt()
+    # A zero step (a frozen coordinate, lr = 0) keeps its coordinate fixed; 0 / 0 there
+    # must count as 0, not NaN, or the whole group would be zeroed.
+    ratio = torch.where(flat_w == 0, torch.zeros_like(flat_w), flat_w / flat_s)
+    zero_test = group_sum(ratio**2).sqrt()
     active = zero_test > t64
     lo = torch.zeros(n_groups, dtype=torch.float64, device=w.device)
     hi = group_sum(flat_w**2).sqrt()
@@ -135,7 +138,9 @@ def group_soft_threshold_metric(
         newton = r - psi / torch.where(dpsi < 0, dpsi, -1.0)
         inside = (newton > lo) & (newton < hi)
         r_new = torch.where(inside, newton, 0.5 * (lo + hi))
-        if torch.all(torch.abs(r_new - r) <= 1e-15 * torch.clamp(hi, min=1e-300)):
+        # Only the active groups need a root; the others are zeroed below.
+        converged = torch.abs(r_new - r) <= 1e-15 * torch.clamp(hi, min=1e-300)
+        if torch.all(converged | ~active):
             r = r_new
             break
         r = r_new
