@@ -76,6 +76,11 @@ class CaseStudyConfig:
     batch_size : int, default=128
     max_epochs : int, default=60
     n_iter_no_change : int, default=8
+    encoder_alpha : float, default=1e-2
+        Ridge (``L2``) strength on the genotype encoder of every model that has one
+        (except the SNP-selecting model, whose encoder carries a group lasso). Without
+        it the encoder could grow its outputs and shrink the first-layer genetic rows
+        at no cost, which would make the first-layer penalty meaningless for them.
     models : tuple of str, default=all of :data:`MODELS`
     cache_dir : str or None, default=None
         Where simulated cohorts are cached by a hash of their configuration.
@@ -100,6 +105,7 @@ class CaseStudyConfig:
     batch_size: int = 128
     max_epochs: int = 60
     n_iter_no_change: int = 8
+    encoder_alpha: float = 1e-2
     models: tuple = tuple(MODELS)
     cache_dir: str | None = None
 
@@ -223,7 +229,8 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
             learning_rate_init=config.learning_rate, batch_size=config.batch_size,
             max_epochs=config.max_epochs, n_iter_no_change=config.n_iter_no_change,
             monitor="roc_auc", n_encoded_features=n_enc, encoder_dim=config.encoder_dim,
-            encoder_penalty=GroupLasso() if snp_pen else None,
+            encoder_penalty=(GroupLasso() if snp_pen else
+                             L2(alpha=config.encoder_alpha) if n_enc else None),
             random_state=config.seeds[seed_index],
         )
         fit_data = (Xa[train], cohort.y[train])
