@@ -363,10 +363,19 @@ class BaseSparseMLP(BaseEstimator):
         # Inference runs in float64 on a copy of the network, whatever the training
         # dtype: float32 GEMMs give results that depend on the batch composition (BLAS
         # blocking), and a prediction must not depend on which other rows came with it.
+        # Rows go through in chunks of ~256 MB so that a genotype matrix is never
+        # copied whole to float64.
         model = copy.deepcopy(self.model_).double()
+        X = np.asarray(X)
+        rows = max(1, (1 << 25) // max(1, X.shape[1]))
+        outs = []
         with torch.no_grad():
-            out = model(torch.as_tensor(np.asarray(X), dtype=torch.float64))
-        return out.cpu().numpy()
+            for start in range(0, X.shape[0], rows):
+                chunk = torch.as_tensor(X[start:start + rows], dtype=torch.float64)
+                outs.append(model(chunk).cpu().numpy())
+        if not outs:
+            return np.empty((0, self._n_outputs()))
+        return np.concatenate(outs, axis=0)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -142,7 +142,32 @@ def _penalty(name: str, groups) -> object:
     return GroupLasso(groups=groups)
 
 
-def _prepare(config: CaseStudyConfig):
+@dataclass
+class _Prepared:
+    """The encoded cohort, rows reordered as [train | valid | test].
+
+    ``matrix`` is one float32 array ``[clinical | standardized genotypes]``; every
+    model's inputs and every split are *views* of it, so at the full scale (3,000 x
+    ~500,000) the genotypes exist once as float32 and are never copied per model.
+    """
+
+    cohort: object
+    order: np.ndarray
+    bounds: tuple
+    matrix: np.ndarray
+    y: np.ndarray
+    risk: np.ndarray
+    clinical_names: list
+    column_to_variable: dict
+    n_snps: int
+
+    def split(self, name: str, columns: slice):
+        lo, hi = {"train": (0, self.bounds[0]), "valid": self.bounds[:2],
+                  "test": (self.bounds[1], self.bounds[2])}[name]
+        return self.matrix[lo:hi, columns], self.y[lo:hi]
+
+
+def _prepare(config: CaseStudyConfig) -> _Prepared:
     """Simulate, split (stratified) and encode; statistics from the training split."""
     cohort = make_framingham_like(
         config.n_samples, genetics=None if config.preset else config.genetics,
@@ -156,21 +181,32 @@ def _prepare(config: CaseStudyConfig):
     train, valid = train_test_split(
         rest, test_size=config.valid_size / (1 - config.test_size),
         stratify=cohort.y[rest], random_state=config.data_seed + 1)
+    order = np.concatenate([train, valid, test])
+    bounds = (train.size, train.size + valid.size, order.size)
     encoder = ClinicalEncoder(categorical=list(CATEGORICAL_COLUMNS)).fit(
         cohort.clinical.iloc[train])
-    clinical = encoder.transform(cohort.clinical).astype(np.float32)
+    clinical = encoder.transform(cohort.clinical.iloc[order])
     names = list(encoder.get_feature_names_out())
     column_to_variable = {n: encoder.group_names_[g]
                           for n, g in zip(names, encoder.feature_groups_)}
-    genotypes = None
-    if cohort.genotypes is not None and cohort.genotypes.shape[1] > 0:
-        g = cohort.genotypes
-        mean = g[train].mean(axis=0, dtype=np.float64)
-        scale = g[train].std(axis=0, dtype=np.float64)
+    g = cohort.genotypes
+    n_snps = 0 if g is None else g.shape[1]
+    matrix = np.empty((order.size, clinical.shape[1] + n_snps), dtype=np.float32)
+    matrix[:, :clinical.shape[1]] = clinical
+    # Standardize the int8 genotypes block by block with training statistics, writing
+    # straight into the float32 matrix (no float64 copy of the whole genotype matrix).
+    block = 8192
+    for start in range(0, n_snps, block):
+        cols = slice(start, min(start + block, n_snps))
+        g_train = g[train, cols].astype(np.float32)
+        mean = g_train.mean(axis=0)
+        scale = g_train.std(axis=0)
         scale[scale == 0] = 1.0
-        genotypes = ((g - mean.astype(np.float32)) / scale.astype(np.float32)).astype(
-            np.float32)
-    return cohort, (train, valid, test), clinical, names, encoder, column_to_variable, genotypes
+        out = matrix[:, clinical.shape[1] + cols.start:clinical.shape[1] + cols.stop]
+        np.subtract(g[order, cols], mean, out=out, dtype=np.float32)
+        out /= scale
+    return _Prepared(cohort, order, bounds, matrix, cohort.y[order], cohort.risk[order],
+                     names, column_to_variable, n_snps)
 
 
 def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
@@ -192,20 +228,20 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
     """
     config = config or CaseStudyConfig()
     t0 = time.perf_counter()
-    cohort, (train, valid, test), clinical, clin_names, encoder, col2var, genotypes = (
-        _prepare(config))
+    data = _prepare(config)
     t_sim = time.perf_counter() - t0
-    truth = cohort.truth
-    oracle = test_metrics(cohort.y[test], cohort.risk[test])
-    n_snps = 0 if genotypes is None else genotypes.shape[1]
+    cohort, truth, n_snps = data.cohort, data.cohort.truth, data.n_snps
+    clin_names, col2var = data.clinical_names, data.column_to_variable
+    y_test = data.split("test", slice(0, 0))[1]
+    oracle = test_metrics(y_test, data.risk[data.bounds[1]:])
     logger.info("cohort ready: %d patients, %d SNPs (%.1f s)", cohort.y.size, n_snps, t_sim)
     snp_names = (cohort.snp_info["name"].astype(str).tolist() if n_snps else [])
-    inputs = {"clinical": (clinical, clin_names, 0)}
-    if n_snps:
-        inputs["genetic"] = (genotypes, snp_names, n_snps)
-        # Genotype columns last: the estimator encodes its trailing columns.
-        inputs["combined"] = (np.hstack([clinical, genotypes]), clin_names + snp_names,
-                              n_snps)
+    n_clin = len(clin_names)
+    # Column ranges of each model's inputs in the shared matrix; genotype columns come
+    # last because the estimator encodes its trailing columns.
+    inputs = {"clinical": (slice(0, n_clin), 0),
+              "genetic": (slice(n_clin, n_clin + n_snps), n_snps),
+              "combined": (slice(0, n_clin + n_snps), n_snps)}
     # Group lasso groups on the first layer: one per genetic unit, one per clinical
     # variable (the one-hot levels of a categorical together).
     clin_groups = [f"clinical:{col2var[n]}" for n in clin_names]
@@ -219,7 +255,7 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
         progress = tqdm(keys, desc="case study", unit="model")
     for key in progress:
         label, kind, pen_name, seed_index, snp_pen = MODELS[key]
-        Xa, _, n_enc = inputs[kind]
+        columns, n_enc = inputs[kind]
         # First-layer rows: genetic units first, then the clinical one-hot columns.
         fnames = ([f"genetic_{k}" for k in range(config.encoder_dim)] if n_enc else []) + (
             clin_names if kind != "genetic" else [])
@@ -233,8 +269,8 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
                              L2(alpha=config.encoder_alpha) if n_enc else None),
             random_state=config.seeds[seed_index],
         )
-        fit_data = (Xa[train], cohort.y[train])
-        validation = (Xa[valid], cohort.y[valid])
+        fit_data = data.split("train", columns)
+        validation = data.split("valid", columns)
         t = time.perf_counter()
         alpha = float("nan")
         if pen_name is None:
@@ -257,8 +293,8 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
         seconds = time.perf_counter() - t
         estimators[key] = est
         row_labels[key] = fnames
-        proba = est.predict_proba(Xa[test])[:, 1]
-        metrics = test_metrics(cohort.y[test], proba)
+        X_test, y_test = data.split("test", columns)
+        metrics = test_metrics(y_test, est.predict_proba(X_test)[:, 1])
         norms = est.feature_importances_
         by_var = clinical_selection(fnames, norms, col2var)
         selected_vars = {v for v, nrm in by_var.items() if nrm > 0}
@@ -294,6 +330,8 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
         "causal_snps": [snp_names[i] for i in truth.causal_snps] if n_snps else [],
         "oracle_auroc_test": oracle["auroc"], "oracle_ap_test": oracle["ap"],
         "prevalence": float(cohort.y.mean()),
+        "n_train": data.bounds[0], "n_valid": data.bounds[1] - data.bounds[0],
+        "n_test": data.bounds[2] - data.bounds[1],
     }
     result = CaseStudyResult(table=table, run_dir=None, estimators=estimators,
                              paths=paths, truth=truth_dict, row_labels=row_labels)
