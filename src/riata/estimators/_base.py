@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,6 +24,18 @@ from ..training import train_module
 __all__ = ["BaseSparseMLP"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _as_tensor(array, dtype) -> torch.Tensor:
+    """A tensor sharing memory with ``array`` where the dtype allows (no copy of X).
+
+    Read-only arrays (pandas 3 hands them out) make torch warn that writing would be
+    undefined; riata never writes into its inputs, so the warning is silenced rather
+    than paid for with a copy of a possibly multi-GB genotype matrix.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.as_tensor(np.asarray(array), dtype=dtype)
 
 
 class BaseSparseMLP(BaseEstimator):
@@ -194,7 +207,7 @@ class BaseSparseMLP(BaseEstimator):
             None if self.encoder_penalty is None else clone(self.encoder_penalty)
         )
         dtype = _DTYPES[self.dtype]
-        to_tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=dtype)  # noqa: E731
+        to_tensor = lambda a: _as_tensor(a, dtype)  # noqa: E731
         tX, tT = to_tensor(X_train), self._target_tensor(t_train, dtype)
         validation = None
         if X_valid is not None:
@@ -285,7 +298,7 @@ class BaseSparseMLP(BaseEstimator):
             )
         with torch.no_grad():
             weight.zero_()
-        loss = self._loss(model(torch.as_tensor(X, dtype=dtype)),
+        loss = self._loss(model(_as_tensor(X, dtype)),
                           self._target_tensor(targets, dtype))
         (grad,) = torch.autograd.grad(loss, weight)
         self.model_ = model

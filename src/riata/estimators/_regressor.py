@@ -72,6 +72,12 @@ feature_names_in_
     def _loss(self, outputs, targets):
         return 0.5 * ((outputs - targets) ** 2).sum(dim=1).mean()
 
+    def _resolve_monitor(self, t_valid):
+        # "auto" is the loss; without validation data there is nothing to score.
+        if t_valid is None or self.monitor == "auto":
+            return "loss"
+        return self.monitor
+
     def _score_fn(self, monitor, t_valid):
         return lambda outputs, targets: r2_score(targets, outputs)
 

@@ -60,6 +60,47 @@ class ProximalOptimizer(torch.optim.Optimizer):
                                or not math.isfinite(lr)):
             raise ValueError(f"lr must be a finite number >= 0; got {lr!r}.")
 
+    def state_dict(self) -> dict:
+        """torch's state dict, with each penalty replaced by its description.
+
+        A penalty is configuration, not state: storing its ``repr`` keeps checkpoints
+        loadable with ``torch.load(weights_only=True)`` (torch's default), which
+        refuses arbitrary Python objects.
+        """
+        state = super().state_dict()
+        for group in state["param_groups"]:
+            if group.get("penalty") is not None:
+                group["penalty"] = repr(group["penalty"])
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load moments and hyperparameters; keep this optimizer's penalty objects.
+
+        Raises
+        ------
+        ValueError
+            If a saved group's penalty description differs from this optimizer's.
+        """
+        saved = state_dict["param_groups"]
+        if len(saved) != len(self.param_groups):
+            raise ValueError(
+                f"The state dict has {len(saved)} parameter groups; this optimizer has "
+                f"{len(self.param_groups)}."
+            )
+        penalties = [group["penalty"] for group in self.param_groups]
+        for group, penalty in zip(saved, penalties):
+            described = group.get("penalty")
+            if described is not None and not isinstance(described, str):
+                described = repr(described)
+            if described != (None if penalty is None else repr(penalty)):
+                raise ValueError(
+                    f"The saved optimizer used penalty {described}; this one has "
+                    f"{penalty!r}. Build the optimizer with the same penalties first."
+                )
+        super().load_state_dict(state_dict)
+        for group, penalty in zip(self.param_groups, penalties):
+            group["penalty"] = penalty
+
     def _smooth_update(self, p, grad, group, state):  # pragma: no cover - abstract
         raise NotImplementedError
 

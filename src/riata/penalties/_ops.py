@@ -136,7 +136,7 @@ def group_soft_threshold_metric(
         hi = torch.where(psi > 0, hi, r)
         dpsi = -group_sum(flat_w**2 / denom**3) / torch.clamp(q.sqrt(), min=1e-300)
         newton = r - psi / torch.where(dpsi < 0, dpsi, -1.0)
-        inside = (newton > lo) & (newton < hi)
+        inside = (newton >= lo) & (newton <= hi)
         r_new = torch.where(inside, newton, 0.5 * (lo + hi))
         # Only the active groups need a root; the others are zeroed below.
         converged = torch.abs(r_new - r) <= 1e-15 * torch.clamp(hi, min=1e-300)
