@@ -6,13 +6,13 @@ import argparse
 import logging
 import sys
 
-from . import _casestudy
+from . import _casestudy, _fit, _predict, _report
 
 __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 
 #: Modules that each contribute one subcommand through ``add_parser(subparsers)``; the
 #: parser's ``func`` default runs it and returns the exit code.
-SUBCOMMANDS = [_casestudy]
+SUBCOMMANDS = [_casestudy, _fit, _predict, _report]
 
 
 class CLIError(Exception):
