@@ -658,3 +658,30 @@ def test_penalized_param_groups_rejects_a_pattern_that_matches_nothing():
     model = MLP(5, 1, hidden_layer_sizes=(4,))
     with pytest.raises(ValueError, match="'first_layer.weight' matches no parameter"):
         penalized_param_groups(model, {"first_layer.weight": L1()})
+
+
+@pytest.mark.parametrize("momentum", [0.5, 0.9])
+@pytest.mark.parametrize("mode", ["proximal", "shrink"])
+def test_momentum_does_not_weaken_the_penalty(mode, momentum):
+    """Heavy-ball momentum must solve f + P, not f + (1 - momentum) P: with the
+    penalty's displacement folded into the buffer, full-batch ProxSGD reaches
+    scikit-learn's Lasso solution (a wrong scaling moves it by ~1e-1)."""
+    from sklearn.linear_model import Lasso
+
+    gen = torch.Generator().manual_seed(0)
+    n, p, alpha = 200, 20, 0.1
+    X = torch.randn(n, p, dtype=torch.float64, generator=gen)
+    y = X[:, :3] @ torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64)
+    y = y + 0.3 * torch.randn(n, dtype=torch.float64, generator=gen)
+    reference = Lasso(alpha=alpha, fit_intercept=False, tol=1e-14,
+                      max_iter=100_000).fit(X.numpy(), y.numpy()).coef_
+    lipschitz = float(torch.linalg.matrix_norm(X, 2) ** 2 / n)
+    w = nn.Parameter(torch.zeros(p, dtype=torch.float64))
+    opt = ProxSGD([{"params": [w], "penalty": L1(alpha=alpha)}],
+                  lr=(1 - momentum) / lipschitz, momentum=momentum, penalty_mode=mode,
+                  shrink_clip=True)
+    for _ in range(5000):
+        opt.zero_grad()
+        (0.5 * ((X @ w - y) ** 2).mean()).backward()
+        opt.step()
+    assert np.abs(w.detach().numpy() - reference).max() < 1e-10

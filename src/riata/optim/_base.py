@@ -131,7 +131,12 @@ class ProximalOptimizer(torch.optim.Optimizer):
                 if penalty is None or mode == "autograd":
                     continue
                 if mode == "proximal":
-                    p.copy_(apply_prox(penalty, p, step))
+                    moved = apply_prox(penalty, p, step)
                 else:
-                    p.copy_(apply_shrink(penalty, p, group["lr"], group["shrink_clip"]))
+                    moved = apply_shrink(penalty, p, group["lr"], group["shrink_clip"])
+                self._after_penalty(p, moved, group, self.state[p])
+                p.copy_(moved)
         return loss
+
+    def _after_penalty(self, p, moved, group, state) -> None:
+        """Hook: ``p`` (after the smooth update) is about to become ``moved``."""

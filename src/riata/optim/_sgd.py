@@ -45,12 +45,23 @@ class ProxSGD(ProximalOptimizer):
             b    <- momentum * b + (1 - dampening) * g          (b = g at t = 1)
             d    <- g + momentum * b if nesterov else b
             w    <- w - lr * d
-            w    <- prox_{lr * penalty}(w)                       if mode = proximal
-            w    <- w - lr * subgrad penalty(w)                  if mode = shrink
+            w'   <- prox_{lr * penalty}(w)                       if mode = proximal
+            w'   <- w - lr * subgrad penalty(w)                  if mode = shrink
+            b    <- b + (w - w') / lr ;  w <- w'       (proximal and shrink modes)
 
     With ``penalty=None`` it is ``torch.optim.SGD`` (no weight decay: use ``L2`` with
     ``penalty_mode="autograd"`` for torch's coupled weight decay). With ``momentum=0``
-    and ``penalty_mode="proximal"`` it is the proximal gradient method (ISTA).
+    and ``penalty_mode="proximal"`` it is the proximal gradient method (ISTA). With
+    momentum, the penalty's displacement is folded into the momentum buffer, so that
+    the buffer stays the full velocity ``(w_t - w_{t+1}) / lr`` (the inertial proximal
+    method iPiano): without it, heavy-ball momentum amplifies the data gradient
+    ``1 / (1 - momentum)`` times at a fixed point and the penalty acts as if ``alpha``
+    were ``(1 - momentum) * alpha``.
+
+    References
+    ----------
+    Ochs, P., Chen, Y., Brox, T. and Pock, T. (2014). iPiano: inertial proximal
+    algorithm for nonconvex optimization. SIAM J. Imaging Sci. 7(2), 1388-1419.
 
     Parameters
     ----------
@@ -94,6 +105,17 @@ class ProxSGD(ProximalOptimizer):
             "lr": lr, "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
             "penalty": penalty, "penalty_mode": penalty_mode, "shrink_clip": shrink_clip,
         })
+
+    def _after_penalty(self, p, moved, group, state) -> None:
+        # Heavy-ball momentum sums gradients, so at a fixed point the buffer is
+        # g / (1 - momentum): a penalty step of lr alone would then balance a data
+        # gradient amplified 1/(1 - momentum) times, i.e. solve f + (1 - momentum) P.
+        # Folding the penalty's displacement into the buffer makes the buffer the
+        # full velocity (w_t - w_{t+1}) / lr, the inertial proximal scheme (iPiano,
+        # Ochs et al. 2014) whose fixed points are stationary for f + P.
+        buf = state.get("momentum_buffer")
+        if buf is not None and group["lr"] > 0:
+            buf.add_(p - moved, alpha=1.0 / group["lr"])
 
     def _smooth_update(self, p, grad, group, state):
         step, buf = sgd_update(
