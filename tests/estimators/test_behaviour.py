@@ -340,3 +340,21 @@ def test_multi_output_regression_shapes(regression):
     assert reg.coef_.shape == (2, X.shape[1]) and reg.intercept_.shape == (2,)
     np.testing.assert_allclose(reg.predict(X), X @ reg.coef_.T + reg.intercept_,
                                rtol=1e-6, atol=1e-6)
+
+
+def test_objective_includes_the_ridge_on_deeper_layers(classification):
+    """The reported objective is data loss + first-layer penalty + hidden_alpha ridge on
+    the deeper weights (never on biases); hidden_alpha=0 removes the ridge."""
+    X, y = classification
+    for hidden_alpha in (0.0, 0.05):
+        clf = SparseMLPClassifier((6,), penalty=L1(alpha=0.01), hidden_alpha=hidden_alpha,
+                                  early_stopping=False, max_epochs=3, random_state=0,
+                                  dtype="float64").fit(X, y)
+        net = clf.model_
+        expected = 0.01 * net.input_layer.weight.abs().sum().item()
+        expected += 0.5 * hidden_alpha * sum(
+            (p ** 2).sum().item() for n, p in net.body.named_parameters() if "weight" in n)
+        assert clf._penalty_value() == pytest.approx(expected, rel=1e-12)
+        record = clf.history_[-1]
+        assert record["objective"] == pytest.approx(record["train_loss"] + expected,
+                                                    rel=1e-12)

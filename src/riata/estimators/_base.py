@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
+from fnmatch import fnmatchcase
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..models import MLP
 from ..models._mlp import ACTIVATIONS, ENCODER_WEIGHT, INPUT_LAYER_WEIGHT
 from ..optim import PENALTY_MODES, ProxAdam, ProxSGD, penalized_param_groups
-from ..penalties import Penalty
+from ..penalties import L2, Penalty
 from ..training import train_module
 
 __all__ = ["BaseSparseMLP"]
@@ -66,6 +67,7 @@ class BaseSparseMLP(BaseEstimator):
         "encoder_dim": [Interval(Integral, 1, None, closed="left")],
         "encoder_penalty": [Penalty, None],
         "warm_start": ["boolean"],
+        "hidden_alpha": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -94,6 +96,7 @@ class BaseSparseMLP(BaseEstimator):
         encoder_dim=20,
         encoder_penalty=None,
         warm_start=False,
+        hidden_alpha=1e-4,
         random_state=None,
         verbose=False,
     ):
@@ -118,6 +121,7 @@ class BaseSparseMLP(BaseEstimator):
         self.encoder_dim = encoder_dim
         self.encoder_penalty = encoder_penalty
         self.warm_start = warm_start
+        self.hidden_alpha = hidden_alpha
         self.random_state = random_state
         self.verbose = verbose
 
@@ -304,24 +308,35 @@ class BaseSparseMLP(BaseEstimator):
         self.model_ = model
         return grad.detach()
 
-    def _make_optimizer(self, model):
+    def _penalties(self, model) -> dict:
+        """Penalty per parameter-name pattern (first match wins; biases never)."""
+        ridge = L2(alpha=self.hidden_alpha) if self.hidden_alpha > 0 else None
         penalties = {INPUT_LAYER_WEIGHT: self.penalty_}
         if model.encoder is not None:
-            penalties[ENCODER_WEIGHT] = self.encoder_penalty_
+            penalties[ENCODER_WEIGHT] = (
+                self.encoder_penalty_ if self.encoder_penalty is not None else ridge)
+        if len(self.hidden_layer_sizes) > 0:
+            penalties["body.*.weight"] = ridge
+        return penalties
+
+    def _make_optimizer(self, model):
         groups = penalized_param_groups(
-            model, penalties, penalty_mode=self.penalty_mode, shrink_clip=self.shrink_clip
+            model, self._penalties(model), penalty_mode=self.penalty_mode,
+            shrink_clip=self.shrink_clip,
         )
         if self.solver == "sgd":
             return ProxSGD(groups, lr=self.learning_rate_init, momentum=self.momentum)
         return ProxAdam(groups, lr=self.learning_rate_init)
 
     def _penalty_value(self) -> float:
+        params = dict(self.model_.named_parameters())
         total = 0.0
         with torch.no_grad():
-            if self.penalty_ is not None:
-                total += float(self.penalty_.value(self.model_.input_layer.weight))
-            if self.encoder_penalty_ is not None and self.model_.encoder is not None:
-                total += float(self.encoder_penalty_.value(self.model_.encoder.weight))
+            for pattern, penalty in self._penalties(self.model_).items():
+                if penalty is None:
+                    continue
+                total += sum(float(penalty.value(p)) for name, p in params.items()
+                             if fnmatchcase(name, pattern))
         return total
 
     # -- fitted attributes ------------------------------------------------------------

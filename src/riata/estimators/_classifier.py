@@ -74,6 +74,14 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     encoder_penalty : Penalty or None, default=None
         Penalty on the encoder weight (one column per encoded input): a
         ``GroupLasso`` here selects SNPs.
+    hidden_alpha : float, default=1e-4
+        Ridge (``L2``) strength on the weights after the first layer, and on the
+        encoder unless ``encoder_penalty`` is set. A penalty on the first layer alone
+        has no minimizer in a ReLU network: shrinking the first layer and growing the
+        next leaves the function unchanged while the penalty tends to zero, so which
+        inputs survive would depend on when training stops. This small ridge makes the
+        problem well posed (scikit-learn's ``MLPClassifier`` uses the same default
+        ``alpha=1e-4`` on all weights). Biases are never penalized.
     warm_start : bool, default=False
         Continue from the previous fit's weights when the architecture is unchanged
         (used by :func:`riata.estimators.fit_alpha_path`).
