@@ -358,3 +358,14 @@ def test_objective_includes_the_ridge_on_deeper_layers(classification):
         record = clf.history_[-1]
         assert record["objective"] == pytest.approx(record["train_loss"] + expected,
                                                     rel=1e-12)
+
+
+def test_path_start_keeps_every_hidden_unit_alive(classification):
+    """At the zero first layer where a path starts, every ReLU unit must pass
+    gradient; otherwise units with a negative bias stay exactly zero forever."""
+    X, y = classification
+    clf = SparseMLPClassifier((16,), penalty=L1(alpha=1e-3), random_state=3)
+    grad = clf.initial_gradient(X, y)
+    assert torch.all(clf.model_.input_layer.weight == 0)
+    assert torch.all(clf.model_.input_layer.bias > 0)
+    assert torch.all(grad.abs().sum(dim=1) > 0)

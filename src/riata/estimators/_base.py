@@ -272,7 +272,9 @@ class BaseSparseMLP(BaseEstimator):
         their initial values, so the alpha_max this gives is where a path *starts*
         with every first-layer group zero, not a bound that holds after training.
         The network is left in ``model_``, so that a following ``fit`` with
-        ``warm_start=True`` starts from the zero first layer.
+        ``warm_start=True`` starts from the zero first layer. The first-layer biases
+        are made positive there (their absolute value), so that no ReLU unit starts
+        dead: at a zero first layer a unit with a negative bias would get no gradient.
 
         Parameters
         ----------
@@ -302,6 +304,11 @@ class BaseSparseMLP(BaseEstimator):
             )
         with torch.no_grad():
             weight.zero_()
+            if parameter == INPUT_LAYER_WEIGHT and len(self.hidden_layer_sizes) > 0:
+                # With a zero first layer a hidden unit sees only its bias; a ReLU unit
+                # with a negative bias would pass no gradient and stay dead along the
+                # whole path. Positive biases keep every unit alive at the start.
+                model.input_layer.bias.abs_()
         loss = self._loss(model(_as_tensor(X, dtype)),
                           self._target_tensor(targets, dtype))
         (grad,) = torch.autograd.grad(loss, weight)
