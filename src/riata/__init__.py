@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .estimators import SparseMLPClassifier, SparseMLPRegressor
+from .estimators import SparseMLPClassifier, SparseMLPRegressor, fit_alpha_path
 from .optim import ProxAdam, ProxSGD
 from .penalties import L1, L2, ElasticNet, GroupLasso, SparseGroupLasso
 
@@ -14,6 +14,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "SparseMLPClassifier",
     "SparseMLPRegressor",
+    "fit_alpha_path",
     "ProxAdam",
     "ProxSGD",
     "L1",

@@ -72,10 +72,10 @@ class CaseStudyConfig:
     eps : float, default=0.02
     hidden_layer_sizes : tuple of int, default=(20,)
     encoder_dim : int, default=20
-    learning_rate : float, default=3e-3
-    batch_size : int, default=128
-    max_epochs : int, default=60
-    n_iter_no_change : int, default=8
+    learning_rate : float, default=5e-3
+    batch_size : int, default=256
+    max_epochs : int, default=50
+    n_iter_no_change : int, default=6
     encoder_alpha : float, default=1e-2
         Ridge (``L2``) strength on the genotype encoder of every model that has one
         (except the SNP-selecting model, whose encoder carries a group lasso). Without
@@ -101,10 +101,10 @@ class CaseStudyConfig:
     eps: float = 0.02
     hidden_layer_sizes: tuple = (20,)
     encoder_dim: int = 20
-    learning_rate: float = 3e-3
-    batch_size: int = 128
-    max_epochs: int = 60
-    n_iter_no_change: int = 8
+    learning_rate: float = 5e-3
+    batch_size: int = 256
+    max_epochs: int = 50
+    n_iter_no_change: int = 6
     encoder_alpha: float = 1e-2
     models: tuple = tuple(MODELS)
     cache_dir: str | None = None

@@ -90,8 +90,13 @@ def write_outputs(run_dir: Path, result, settings: dict, col2var: dict) -> Path:
         frame = pd.DataFrame(path.records)
         _csv(run_dir / "paths" / f"{key}.csv", frame)
         if not key.endswith("_encoder"):
+            # Name the inputs that matter at the chosen alpha, not the first to move.
+            norms_at_best = path.group_norms[path.best_index]
+            top = [names[i] for i in np.argsort(norms_at_best)[::-1][:6]
+                   if norms_at_best[i] > 0]
             ax = plot_regularization_path(path.alphas, path.group_norms, labels=names,
-                                          chosen_alpha=path.best_alpha)
+                                          chosen_alpha=path.best_alpha,
+                                          highlight=top or 5)
             ax.set_title(f"{key}: first-layer group norms along the path")
             save_figure(ax.figure, figures / f"path_{key}.png")
         ax = plot_validation_curve(path.alphas, frame["valid_score"].to_numpy(),
