@@ -64,7 +64,11 @@ class ProxAdam(ProximalOptimizer):
     :func:`riata.penalties.group_soft_threshold_metric`), so zeros are exact and a zero
     group satisfies ``||w_g / D_g|| <= threshold_g`` at the point of the prox. In
     ``"shrink"`` mode the penalty is decoupled from the preconditioner, as weight decay
-    is in AdamW. With ``penalty=None`` it is ``torch.optim.Adam``.
+    is in AdamW, but applied *after* the Adam step (AdamW decays before it; with L2 the
+    two differ by ``lr^2 * alpha`` times the Adam direction). Under Adam a clipped
+    shrink does not keep zeros at zero: Adam's next step moves a zero weight by about
+    ``lr`` while the shrink pulls back only ``lr * alpha``; use ``"proximal"`` for
+    zeros that persist. With ``penalty=None`` it is ``torch.optim.Adam``.
 
     Parameters
     ----------

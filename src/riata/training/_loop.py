@@ -52,6 +52,10 @@ class TrainResult:
 
 
 def _batches(n: int, batch_size: int, generator: torch.Generator):
+    if batch_size >= n:
+        # Full batch: the order is irrelevant, and a slice avoids copying X each epoch.
+        yield slice(None)
+        return
     order = torch.randperm(n, generator=generator)
     for start in range(0, n, batch_size):
         yield order[start:start + batch_size]
@@ -139,7 +143,7 @@ def train_module(
                 )
             loss.backward()
             optimizer.step()
-            total += loss.item() * idx.numel()
+            total += loss.item() * (n if isinstance(idx, slice) else idx.numel())
         record = {"epoch": epoch, "train_loss": total / n}
         record["objective"] = record["train_loss"] + (penalty_value() if penalty_value else 0.0)
         if validation is not None:
