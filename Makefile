@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow install clean
+.PHONY: demo test test-slow install clean bench-env
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow -q
+
+# The peers of benchmarks/ (adelie pins numpy<2) live in their own environment.
+bench-env: benchmarks/.venv/.installed
+
+benchmarks/.venv/.installed: benchmarks/requirements.txt pyproject.toml
+	$(PYTHON) -m venv benchmarks/.venv
+	benchmarks/.venv/bin/pip install --quiet -r requirements/env.txt
+	benchmarks/.venv/bin/pip install --quiet -e . -r benchmarks/requirements.txt
+	touch $@
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
