@@ -13,7 +13,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from .._files import atomic_write
 from ._clinical_sim import add_missing_values, simulate_clinical
 from ._genotypes_sim import (
     SNP_INFO_COLUMNS,
@@ -582,17 +582,9 @@ def _save(path: Path, cohort: FraminghamLikeCohort) -> None:
     meta = {name: getattr(truth, name) for name in _TRUTH_SCALARS}
     meta["clinical_variables"] = list(meta["clinical_variables"])
     arrays["meta"] = np.asarray(json.dumps(meta))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write to a temporary file in the same directory, then rename atomically: an
-    # interrupted run leaves no half-written cache that a later call would load.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Atomic: an interrupted run leaves no half-written cache that a later call would
+    # load.
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
 
 def _load(path: Path, config: dict) -> FraminghamLikeCohort | None:
