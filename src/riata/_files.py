@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_directory"]
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -63,3 +65,63 @@ def atomic_write_text(path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`atomic_write`."""
     data = text.encode("utf-8")
     return atomic_write(path, lambda handle: handle.write(data))
+
+
+@contextlib.contextmanager
+def atomic_directory(path) -> Iterator[Path]:
+    """Fill a directory under a hidden temporary name, then move it to ``path`` whole.
+
+    Yields ``<parent>/.<name>.XXXX/<name>`` (not yet created): the directory already
+    has its final name while it is filled, so files that mention it (a report's
+    title, relative links) need no rewriting, and one rename publishes it. On a
+    normal exit an existing ``path`` is moved aside, the new directory renamed into
+    place and the old one deleted (it is put back if the rename fails); callers
+    decide beforehand whether an existing ``path`` may be replaced. On any error,
+    KeyboardInterrupt included, the temporary is removed, ``path`` is left as it was,
+    and parent directories that this call created are removed again.
+
+    Raises
+    ------
+    OSError
+        If the parent directory or the temporary cannot be created, or the rename
+        fails.
+    """
+    path = Path(os.fspath(path))
+    parent = path.parent
+    created = []  # parents this call makes, innermost first
+    for folder in [parent, *parent.parents]:
+        if folder.exists():
+            break
+        created.append(folder)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        holder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))
+        try:
+            yield holder / path.name
+            _replace_directory(holder / path.name, path)
+        finally:
+            shutil.rmtree(holder, ignore_errors=True)
+    finally:
+        if not path.exists():
+            for folder in created:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+
+
+def _replace_directory(new: Path, path: Path) -> None:
+    """Move ``new`` to ``path``, replacing (and deleting) an existing directory."""
+    old = None
+    if path.exists():
+        old = new.parent / (path.name + ".old")
+        os.replace(path, old)
+    try:
+        os.replace(new, path)
+    except BaseException:
+        if old is not None:
+            os.replace(old, path)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    _fsync_directory(path.parent)
