@@ -40,3 +40,21 @@ def test_atomic_directory_leaves_nothing_after_an_error(tmp_path):
             raise RuntimeError("failed on purpose")
     assert [p.name for p in tmp_path.iterdir()] == ["kept"]  # parents made are gone
     assert [p.name for p in old.iterdir()] == ["old.txt"]
+
+
+def test_json_text_is_valid_json_without_nan():
+    """JSON has no NaN or Infinity: they become null, arrays lists, penalties dicts."""
+    import json
+
+    import numpy as np
+
+    from riata import GroupLasso
+    from riata._files import json_text
+
+    text = json_text({"a": float("nan"), "b": np.array([1.0, np.inf]),
+                      "c": np.float32(0.5), "p": GroupLasso(alpha=0.1)})
+    data = json.loads(text)
+    assert data == {"a": None, "b": [1.0, None], "c": 0.5,
+                    "p": {"class": "GroupLasso",
+                          "params": {"alpha": 0.1, "groups": None, "penalty_factor": None,
+                                     "weights": None}}}

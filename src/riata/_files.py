@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import secrets
 import shutil
@@ -11,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_directory"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_directory", "json_text"]
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -125,3 +127,34 @@ def _replace_directory(new: Path, path: Path) -> None:
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     _fsync_directory(path.parent)
+
+
+def _plain(value):
+    """``value`` as plain JSON data, for reading rather than for a round trip.
+
+    Tuples and arrays become lists, numpy scalars Python numbers, non-finite floats
+    null (JSON has no NaN), an estimator-like object with ``get_params`` (a penalty)
+    ``{"class": name, "params": {...}}`` and anything else its text.
+    (``riata.io.save_model`` keeps types exactly instead, with tagged values.)
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return _plain(value.item())
+    if hasattr(value, "tolist"):
+        return _plain(value.tolist())
+    if hasattr(value, "get_params"):
+        return {"class": type(value).__name__,
+                "params": _plain(value.get_params(deep=False))}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def json_text(data) -> str:
+    """Readable, valid JSON of ``data`` (see ``_plain`` for the conversions)."""
+    return json.dumps(_plain(data), indent=2, allow_nan=False) + "\n"

@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from ..data import ClinicalEncoder, make_framingham_like
 from ..data._clinical_sim import CATEGORICAL_COLUMNS
 from ..estimators import SparseMLPClassifier, fit_alpha_path
-from ..penalties import L1, L2, ElasticNet, GroupLasso
+from ..penalties import L2, GroupLasso, make_penalty
 from ._outputs import write_outputs
 from ._scoring import clinical_selection, selection_scores, test_metrics
 
@@ -130,16 +130,6 @@ class CaseStudyResult:
     paths: dict = field(default_factory=dict)
     truth: dict = field(default_factory=dict)
     row_labels: dict = field(default_factory=dict)
-
-
-def _penalty(name: str, groups) -> object:
-    if name == "l1":
-        return L1()
-    if name == "l2":
-        return L2()
-    if name == "elastic-net":
-        return ElasticNet(l1_ratio=0.5)
-    return GroupLasso(groups=groups)
 
 
 @dataclass
@@ -261,7 +251,7 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
             clin_names if kind != "genetic" else [])
         groups = (gen_groups if n_enc else []) + (clin_groups if kind != "genetic" else [])
         est = SparseMLPClassifier(
-            config.hidden_layer_sizes, penalty=_penalty(pen_name, groups) if pen_name else None,
+            config.hidden_layer_sizes, penalty=make_penalty(pen_name, groups=groups),
             learning_rate_init=config.learning_rate, batch_size=config.batch_size,
             max_epochs=config.max_epochs, n_iter_no_change=config.n_iter_no_change,
             monitor="roc_auc", n_encoded_features=n_enc, encoder_dim=config.encoder_dim,

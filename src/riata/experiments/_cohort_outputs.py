@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from dataclasses import MISSING, fields
 from datetime import datetime, timezone
@@ -18,9 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._files import atomic_write_text
+from .._files import atomic_write_text, json_text
 from ..io import save_model
-from ..penalties import Penalty
 from ..plotting import (
     plot_regularization_path,
     plot_validation_curve,
@@ -54,7 +51,7 @@ def write_run_directory(stage: Path, config: CohortFitConfig, data, result, note
     """Write every file of the run into ``stage`` (which must not exist yet)."""
     stage.mkdir(parents=True)
     estimator, path = result.estimator, result.path
-    atomic_write_text(stage / "config.json", _json_text(_config_document(
+    atomic_write_text(stage / "config.json", json_text(_config_document(
         config, data, result, notes, overwrite=overwrite, options_given=options_given)))
     atomic_write_text(stage / "results.csv", result.table.to_csv(index=False))
     atomic_write_text(stage / "results.md", markdown_table(display_results(result.table)))
@@ -80,7 +77,7 @@ def write_run_directory(stage: Path, config: CohortFitConfig, data, result, note
         "warnings": notes,
         "seconds": round(time.perf_counter() - started, 2),
     }
-    atomic_write_text(stage / "metrics.json", _json_text(metrics))
+    atomic_write_text(stage / "metrics.json", json_text(metrics))
     norms = estimator.feature_importances_
     selected = pd.DataFrame({"model": "riata", "variable": data.first_names,
                              "group": [data.variable_of[n] for n in data.first_names],
@@ -203,30 +200,3 @@ def _versions() -> dict:
     return versions
 
 
-def _plain(value):
-    """``value`` as plain JSON data, for reading rather than for a round trip.
-
-    Tuples and arrays become lists, numpy scalars Python numbers, non-finite floats
-    null, a penalty ``{"class": name, "params": {...}}`` and anything else its text.
-    (``riata.io.save_model`` keeps types exactly instead, with tagged values.)
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, Penalty):
-        return {"class": type(value).__name__,
-                "params": _plain(value.get_params(deep=False))}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return str(value)
-
-
-def _json_text(data) -> str:
-    return json.dumps(_plain(data), indent=2, allow_nan=False) + "\n"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .._files import atomic_write_text
+from .._files import atomic_write_text, json_text
 from ..plotting import (
     plot_heatmap_panels,
     plot_regularization_path,
@@ -54,19 +53,18 @@ def write_outputs(run_dir: Path, result, settings: dict, col2var: dict) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     figures = run_dir / "figures"
     table = result.table
-    atomic_write_text(run_dir / "config.json", json.dumps(settings, indent=2, default=str))
+    atomic_write_text(run_dir / "config.json", json_text(settings))
     _csv(run_dir / "results.csv", table)
     shown = table[[c for c in TABLE_COLUMNS if c in table.columns]]
     atomic_write_text(run_dir / "results.md", markdown_table(shown))
-    atomic_write_text(run_dir / "truth.json", json.dumps(result.truth, indent=2))
+    atomic_write_text(run_dir / "truth.json", json_text(result.truth))
     metrics = {
         key: {"history": est.history_, "best_epoch": est.best_epoch_,
               "kkt_max_ratio_of_zeros": (None if np.all(np.isnan(est.kkt_violation_))
                                          else float(np.nanmax(est.kkt_violation_)))}
         for key, est in result.estimators.items()
     }
-    atomic_write_text(run_dir / "metrics.json",
-                      json.dumps(metrics, indent=1, default=float))
+    atomic_write_text(run_dir / "metrics.json", json_text(metrics))
 
     selected = []
     for key, est in result.estimators.items():
