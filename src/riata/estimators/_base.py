@@ -241,7 +241,8 @@ class BaseSparseMLP(BaseEstimator):
         self.best_score_ = result.best_score
         self.n_iter_ = len(result.history)
         self.monitor_ = monitor if validation is not None else None
-        self._set_weight_attributes(tX, tT)
+        self._set_weight_attributes()
+        self._set_kkt_certificate(tX, tT)
         return self
 
     def _target_tensor(self, t, dtype):
@@ -347,7 +348,8 @@ class BaseSparseMLP(BaseEstimator):
         return total
 
     # -- fitted attributes ------------------------------------------------------------
-    def _set_weight_attributes(self, tX, tT):
+    def _set_weight_attributes(self) -> None:
+        """The attributes derived from the weights alone (also used on reload)."""
         weight = self.model_.input_layer.weight.detach()
         self.first_layer_weights_ = weight.T.cpu().numpy().copy()
         self.feature_importances_ = torch.linalg.vector_norm(weight, dim=0).cpu().numpy()
@@ -360,19 +362,26 @@ class BaseSparseMLP(BaseEstimator):
             self.encoder_weights_ = enc.T.cpu().numpy().copy()
             encoded = self._raw_names()[self.n_features_in_ - self.n_encoded_features:]
             self.selected_encoded_features_ = encoded[(enc != 0).any(dim=0).cpu().numpy()]
-        # Certificate of the zeros: full-batch gradient of the training data loss at the
-        # returned weights (dropout off); ratio <= 1 means the zero is a KKT point.
+        if len(self.hidden_layer_sizes) == 0:
+            self._set_linear_attributes(weight, self.model_.input_layer.bias.detach())
+
+    def _set_kkt_certificate(self, tX, tT) -> None:
+        """``kkt_violation_``: the optimality certificate of the zero inputs.
+
+        From the full-batch gradient of the training data loss at the returned weights
+        (dropout off); a ratio <= 1 means that input's zero is a KKT point.
+        """
+        weight = self.model_.input_layer.weight.detach()
         self.model_.zero_grad(set_to_none=True)
         with torch.enable_grad():
             self._loss(self.model_(tX), tT).backward()
         grad = self.model_.input_layer.weight.grad.detach()
         self.model_.zero_grad(set_to_none=True)
         if self.penalty_ is None:
+            support = (weight != 0).any(dim=0).cpu().numpy()
             self.kkt_violation_ = np.where(support, np.nan, np.inf)
         else:
             self.kkt_violation_ = self.penalty_.kkt_ratio(weight, grad).cpu().numpy()
-        if len(self.hidden_layer_sizes) == 0:
-            self._set_linear_attributes(weight, self.model_.input_layer.bias.detach())
 
     def _set_linear_attributes(self, weight, bias):
         self.coef_ = weight.cpu().numpy().copy()

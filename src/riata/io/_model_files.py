@@ -515,7 +515,8 @@ def load_model(directory):
     model.load_state_dict(tensors, strict=True)
     model.eval()
     estimator.model_ = model
-    _restore_weight_attributes(estimator)
+    # The attributes a fit derives from the weights, recomputed from the tensors.
+    estimator._set_weight_attributes()
 
     extras = {
         "clinical_encoder": None, "genotype_stats": None,
@@ -562,25 +563,6 @@ def _restore_fitted(estimator, state: dict, json_path: Path) -> None:
                                   else clone(estimator.encoder_penalty))
 
 
-def _restore_weight_attributes(estimator) -> None:
-    """The attributes a fit derives from the weights, recomputed from the tensors."""
-    weight = estimator.model_.input_layer.weight.detach()
-    estimator.first_layer_weights_ = weight.T.cpu().numpy().copy()
-    estimator.feature_importances_ = torch.linalg.vector_norm(weight, dim=0).cpu().numpy()
-    support = (weight != 0).any(dim=0).cpu().numpy()
-    names = estimator._input_names()
-    estimator.first_layer_feature_names_ = names
-    estimator.selected_features_ = names[support]
-    if estimator.model_.encoder is not None:
-        enc = estimator.model_.encoder.weight.detach()
-        estimator.encoder_weights_ = enc.T.cpu().numpy().copy()
-        n_plain = estimator.n_features_in_ - estimator.n_encoded_features
-        encoded = estimator._raw_names()[n_plain:]
-        estimator.selected_encoded_features_ = encoded[
-            (enc != 0).any(dim=0).cpu().numpy()]
-    if len(estimator.hidden_layer_sizes) == 0:
-        estimator._set_linear_attributes(weight,
-                                         estimator.model_.input_layer.bias.detach())
 
 
 def _read_genotype_section(section, json_path: Path) -> dict:
