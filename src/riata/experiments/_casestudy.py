@@ -305,6 +305,7 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
             "recall": scores.get("recall", np.nan), "f1": scores.get("f1", np.nan),
             "decoys_kept": scores.get("decoys_kept", np.nan),
             "decoys_kept_names": scores.get("decoys_kept_names", ""),
+            "decoys_instead_of_truth": scores.get("decoys_instead_of_truth", ""),
             "oracle_auroc": oracle["auroc"], "oracle_ap": oracle["ap"],
             "fit_seconds": seconds,
         }
