@@ -40,24 +40,22 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sklearn
 import torch
 from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import accuracy_score, average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-import riata
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_description, write_csv  # noqa: E402
 from riata import L1, GroupLasso, SparseMLPClassifier
 
 #: label -> (penalty_mode, shrink_clip)
@@ -267,35 +265,6 @@ def markdown_table(results: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def machine_description() -> str:
-    """One line: processor, cores, torch and its thread count, library versions."""
-    processor = platform.processor() or platform.machine()
-    return (f"processor={processor!r} cpu_count={os.cpu_count()} "
-            f"torch={torch.__version__} torch_threads={torch.get_num_threads()} "
-            f"python={platform.python_version()} sklearn={sklearn.__version__} "
-            f"riata={riata.__version__} platform={platform.platform()}")
-
-
-def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write ``frame`` to ``path`` through a temporary file in the same directory."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            frame.to_csv(handle, index=False)
-        # mkstemp creates the file readable by its owner only; give the CSV the mode an
-        # ordinary open() would (0o666 less the umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -373,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
           f"validation AUROC epoch kept (patience {args.n_iter_no_change}); "
           f"mean ± sd over seeds {list(args.seeds)}\n")
     print(markdown_table(results))
-    path = write_csv_atomic(results, args.out)
+    path = write_csv(results, args.out)
     print(f"\n{len(results)} fits in {total:.1f} s; per-fit rows written to {path}")
     return results
 

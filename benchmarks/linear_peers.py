@@ -86,10 +86,7 @@ import argparse
 import importlib
 import importlib.metadata
 import math
-import os
-import platform
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -101,7 +98,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-import riata
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_description, write_csv  # noqa: E402
+
+#: Versions printed with each run.
+PACKAGES = ("numpy", "scikit-learn", "skglm", "celer", "adelie", "lassonet", "numba")
 from riata import L1, GroupLasso, SparseMLPClassifier
 from riata.optim import ProxSGD
 
@@ -582,44 +584,6 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "missing"
-
-
-def machine_description() -> str:
-    processor = platform.processor() or platform.machine()
-    versions = " ".join(f"{name}={_version(name)}" for name in
-                        ("numpy", "scikit-learn", "skglm", "celer", "adelie", "lassonet",
-                         "numba"))
-    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"processor={processor!r} cpu_count={os.cpu_count()} load_average={load} "
-            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} "
-            f"torch={torch.__version__} torch_threads={torch.get_num_threads()} "
-            f"python={platform.python_version()} riata={riata.__version__} {versions} "
-            f"platform={platform.platform()}")
-
-
-def write_csv_atomic(rows: list[dict], path: str | os.PathLike) -> Path:
-    import csv
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -660,7 +624,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"machine: {machine_description()}")
+    print(f"machine: {machine_description(PACKAGES)}")
     solvers = []
     for solver in solvers_for(args):
         if args.solvers is not None and solver.name not in args.solvers:
@@ -677,7 +641,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
           f"run(s), tol = {args.tol:g}; {time.perf_counter() - start:.0f} s in all\n")
     print(markdown_table(rows))
     if args.out:
-        print(f"\nrows written to {write_csv_atomic(rows, args.out)}")
+        print(f"\nrows written to {write_csv(rows, args.out, columns=COLUMNS)}")
     return rows
 
 

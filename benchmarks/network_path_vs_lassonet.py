@@ -52,10 +52,7 @@ import copy
 import importlib
 import importlib.metadata
 import math
-import os
-import platform
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -67,7 +64,12 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-import riata
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_description, write_csv  # noqa: E402
+
+#: Versions printed with each run.
+PACKAGES = ("numpy", "scikit-learn", "lassonet")
 from riata import GroupLasso, SparseMLPClassifier
 from riata.estimators import fit_alpha_path
 
@@ -255,43 +257,6 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "missing"
-
-
-def machine_description() -> str:
-    processor = platform.processor() or platform.machine()
-    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    versions = " ".join(f"{name}={_version(name)}"
-                        for name in ("numpy", "scikit-learn", "lassonet"))
-    return (f"processor={processor!r} cpu_count={os.cpu_count()} load_average={load} "
-            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} "
-            f"torch={torch.__version__} torch_threads={torch.get_num_threads()} "
-            f"python={platform.python_version()} riata={riata.__version__} {versions} "
-            f"platform={platform.platform()}")
-
-
-def write_csv_atomic(rows: list[dict], path: str | os.PathLike) -> Path:
-    import csv
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -330,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"machine: {machine_description()}")
+    print(f"machine: {machine_description(PACKAGES)}")
     start = time.perf_counter()
     rows = run(args, log=lambda message: print(message, file=sys.stderr, flush=True))
     print(f"\nn = {args.n}, hidden {HIDDEN}, {N_RELEVANT} relevant inputs; "
@@ -340,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     print()
     print(markdown_table(rows))
     if args.out:
-        print(f"\nrows written to {write_csv_atomic(rows, args.out)}")
+        print(f"\nrows written to {write_csv(rows, args.out, columns=COLUMNS)}")
     return rows
 
 
