@@ -225,11 +225,8 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
                 block.append(f"{spec['name']}_missing")
             out += block
             groups += [group] * len(block)
-        seen, clashes = set(), []
-        for feature in out:
-            if feature in seen and feature not in clashes:
-                clashes.append(feature)
-            seen.add(feature)
+        encoded = pd.Index(out)
+        clashes = encoded[encoded.duplicated()].unique().tolist()
         if clashes:
             raise DataError(f"Encoded column names {clashes[:5]} occur twice (a level "
                             "spelled like another column or like '_missing'); rename "

@@ -107,11 +107,8 @@ def _check_header(columns, path: Path) -> None:
             "Name every column (a CSV written by pandas with index=True has an unnamed "
             "first column: write it with index=False)."
         )
-    seen, dups = set(), []
-    for c in columns:
-        if c in seen and c not in dups:
-            dups.append(c)
-        seen.add(c)
+    names = pd.Index(columns)
+    dups = names[names.duplicated()].unique().tolist()
     if dups:
         raise DataError(f"Clinical file '{path}' has duplicate column names "
                         f"{dups}; rename them so that every column is unique.")
@@ -190,6 +187,33 @@ def _read_target(series: pd.Series, ids: np.ndarray, target: str, path: Path):
     return y
 
 
+def numeric_values(values: pd.Series, column: str, ids, path: Path, *,
+                   role: str) -> pd.Series:
+    """``values`` (text or numbers, missing as NA) as floats, or a clear DataError.
+
+    Raises when a cell is text that is not a number, or a number is infinite; the
+    message names the file, the column, the first offending id and the value.
+    ``role`` says why the column must be numeric ("is declared numeric").
+    """
+    numbers = pd.to_numeric(values, errors="coerce")
+    text = (values.notna() & numbers.isna()).to_numpy()
+    if text.any():
+        first = int(np.flatnonzero(text)[0])
+        raise DataError(
+            f"Clinical file '{path}': column '{column}' {role} but has "
+            f"{int(text.sum())} non-numeric value(s); the first is "
+            f"{values.iloc[first]!r} for id {str(ids[first])!r}. Fix the value, or "
+            "mark it missing (empty cell or NA)."
+        )
+    numbers = numbers.astype(float)
+    infinite = np.isinf(numbers.to_numpy())
+    if infinite.any():
+        raise DataError(f"Clinical file '{path}': column '{column}' has an "
+                        f"infinite value for id(s) {examples_of(ids[infinite])}; "
+                        "replace it with a number or leave it missing.")
+    return numbers
+
+
 def _parse_column(raw: pd.Series, column: str, ids, path: Path, declared):
     """One feature column, typed by the rule of :func:`read_clinical`.
 
@@ -199,21 +223,8 @@ def _parse_column(raw: pd.Series, column: str, ids, path: Path, declared):
     values = _as_text_or_number(raw, column, path)
     numbers = pd.to_numeric(values, errors="coerce")
     text = (values.notna() & numbers.isna()).to_numpy()  # cells that are not numbers
-    if declared == "numeric" and text.any():
-        first = np.flatnonzero(text)[0]
-        raise DataError(
-            f"Clinical file '{path}': column '{column}' is declared numeric but has "
-            f"{text.sum()} non-numeric value(s); the first is {values.iloc[first]!r} "
-            f"for id {str(ids[first])!r}. Fix the value, or mark it missing (empty "
-            "cell or NA)."
-        )
-    if not text.any():
-        values = numbers.astype(float)
-        infinite = np.isinf(values.to_numpy())
-        if infinite.any():
-            raise DataError(f"Clinical file '{path}': column '{column}' has an "
-                            f"infinite value for id(s) {examples_of(ids[infinite])}; "
-                            "replace it with a number or leave it missing.")
+    if declared == "numeric" or not text.any():
+        values = numeric_values(values, column, ids, path, role="is declared numeric")
     distinct = values.dropna().unique()
     if distinct.size == 0:
         return "dropped", "all values missing"

@@ -17,6 +17,7 @@ import pandas as pd
 from ..data import DataError, Genotypes, match_samples, read_plink
 from ..data._errors import examples_of
 from ..data._readers import (
+    numeric_values,
     _as_text_or_number,
     _check_file,
     _read_plink_metadata,
@@ -93,20 +94,7 @@ def _typed_column(raw: pd.Series, spec: dict, ids: np.ndarray, path: Path) -> pd
     numbers = pd.to_numeric(values, errors="coerce")
     text = (values.notna() & numbers.isna()).to_numpy()
     if spec["kind"] == "numeric":
-        if text.any():
-            first = int(np.flatnonzero(text)[0])
-            raise DataError(
-                f"Clinical file '{path}': column '{name}' is numeric in the model but "
-                f"has {int(text.sum())} non-numeric value(s); the first is "
-                f"{values.iloc[first]!r} for id {str(ids[first])!r}. Fix the value or "
-                "leave the cell empty (missing).")
-        numbers = numbers.astype(float)
-        infinite = np.isinf(numbers.to_numpy())
-        if infinite.any():
-            raise DataError(f"Clinical file '{path}': column '{name}' has an infinite "
-                            f"value for id(s) {examples_of(ids[infinite])}; replace it "
-                            "with a number or leave it missing.")
-        return numbers
+        return numeric_values(values, name, ids, path, role="is numeric in the model")
     if all(isinstance(level, float) for level in spec["levels"]):
         # Levels read as numbers in training (SEX 1.0 / 2.0): compare as numbers, so
         # that "1" and "1.0" are the same level; other text stays text (an unseen
