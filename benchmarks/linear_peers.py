@@ -77,7 +77,8 @@ Usage::
     OMP_NUM_THREADS=1 python benchmarks/linear_peers.py --out docs/benchmarks_linear_peers.csv
 
 Peers that are not installed are skipped with a note (``benchmarks/requirements.txt``
-lists them; they need their own environment, see ``docs/benchmarks.md``).
+lists them; they need their own environment, see ``docs/benchmarks.md``). Their wrappers
+are in ``_linear_solvers.py``.
 """
 
 from __future__ import annotations
@@ -101,6 +102,13 @@ from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_description, write_csv  # noqa: E402
+from _linear_solvers import (  # noqa: E402
+    solve_adelie,
+    solve_celer,
+    solve_liblinear,
+    solve_skglm,
+    with_intercept_column,
+)
 
 #: Versions printed with each run.
 PACKAGES = ("numpy", "scikit-learn", "skglm", "celer", "adelie", "lassonet", "numba")
@@ -109,7 +117,6 @@ from riata.optim import ProxSGD
 
 GROUP_SIZE = 5
 ALPHA_RATIO = 20.0  # alpha = alpha_max / ALPHA_RATIO
-INTERCEPT_SCALING = 100.0  # constant column for the solvers that penalize the intercept
 
 COLUMNS = [
     "n", "p", "penalty", "alpha", "solver", "time_s", "time_ratio", "objective",
@@ -389,80 +396,7 @@ def solve_riata_estimator(problem: Problem, tol: float, max_epochs: int):
     return clf.coef_[0].copy(), float(clf.intercept_[0]), f"{clf.n_iter_} epochs"
 
 
-# -- peers ------------------------------------------------------------------------------
-def solve_skglm(problem: Problem, tol: float):
-    from skglm import GeneralizedLinearEstimator, SparseLogisticRegression
-    from skglm.datafits import LogisticGroup
-    from skglm.penalties import WeightedGroupL2
-    from skglm.solvers import GroupProxNewton
-    from skglm.utils.data import grp_converter
-
-    X = problem.fortran()
-    if problem.penalty == "l1":
-        est = SparseLogisticRegression(alpha=problem.alpha, tol=tol, max_iter=100,
-                                       fit_intercept=True)
-        est.fit(X, problem.y)
-        return est.coef_.ravel().copy(), float(np.ravel(est.intercept_)[0]), ""
-    grp_indices, grp_ptr = grp_converter(GROUP_SIZE, problem.p)
-    weights = np.full(problem.n_groups, math.sqrt(GROUP_SIZE))
-    est = GeneralizedLinearEstimator(
-        datafit=LogisticGroup(grp_ptr, grp_indices),
-        penalty=WeightedGroupL2(problem.alpha, weights, grp_ptr, grp_indices),
-        solver=GroupProxNewton(tol=tol, max_iter=100, fit_intercept=True),
-    )
-    # skglm's Logistic datafits expect labels in {-1, 1}.
-    est.fit(X, 2 * problem.y - 1)
-    return est.coef_.ravel().copy(), float(np.ravel(est.intercept_)[0]), ""
-
-
-def solve_adelie(problem: Problem, tol: float, n_threads: int = 1):
-    import adelie as ad
-
-    X = problem.fortran()
-    size = problem.group_size
-    groups = np.arange(0, problem.p, size)
-    penalty = np.full(groups.size, math.sqrt(size))
-    state = ad.grpnet(
-        X, ad.glm.binomial(problem.y), groups=groups, penalty=penalty,
-        lmda_path=np.array([problem.alpha]), intercept=True, tol=tol, irls_tol=tol,
-        early_exit=False, progress_bar=False, n_threads=n_threads,
-    )
-    w = np.asarray(state.betas[-1].toarray()).ravel()
-    return w, float(state.intercepts[-1]), ""
-
-
-def _with_intercept_column(X: np.ndarray) -> np.ndarray:
-    out = np.empty((X.shape[0], X.shape[1] + 1), order="F")
-    out[:, 0] = INTERCEPT_SCALING
-    out[:, 1:] = X
-    return out
-
-
-def solve_celer(problem: Problem, tol: float):
-    import celer
-
-    X = problem.cache.get("celer_X")
-    if X is None:  # layout, prepared once outside the timing (see warm-up)
-        X = problem.cache["celer_X"] = _with_intercept_column(problem.X)
-    est = celer.LogisticRegression(C=1.0 / (problem.alpha * problem.n), tol=tol,
-                                   fit_intercept=False, max_iter=100)
-    est.fit(X, problem.y)
-    coef = est.coef_.ravel()
-    return coef[1:].copy(), float(coef[0] * INTERCEPT_SCALING), ""
-
-
-def solve_liblinear(problem: Problem, tol: float):
-    from sklearn.linear_model import LogisticRegression
-
-    est = LogisticRegression(l1_ratio=1.0, C=1.0 / (problem.alpha * problem.n),
-                             solver="liblinear", intercept_scaling=INTERCEPT_SCALING,
-                             tol=tol, max_iter=10_000)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # penalty deprecations, ConvergenceWarning
-        est.fit(problem.fortran(), problem.y)
-    return est.coef_.ravel().copy(), float(est.intercept_[0]), ""
-
-
+# -- the solvers (the peers' wrappers are in _linear_solvers.py) -------------------------
 @dataclass
 class Solver:
     name: str
@@ -529,7 +463,7 @@ def run(sizes: Sequence[int], penalties: Sequence[str], solvers: Sequence[Solver
             problem = make_problem(X, y, penalty)
             problem.fortran()
             if any(s.name == "celer" for s in solvers):
-                problem.cache["celer_X"] = _with_intercept_column(problem.X)
+                problem.cache["celer_X"] = with_intercept_column(problem.X)
             problem.cache["torch_X"] = torch.from_numpy(problem.X)
             problem.cache["torch_X_fortran"] = torch.from_numpy(problem.X_fortran)
             group = []
