@@ -6,13 +6,15 @@ standardized numbers from the training rows only. Bad input raises ``DataError``
 a message that names the file, the column and the sample.
 ``make_framingham_like`` simulates a Framingham-style cohort (clinical table, msprime
 genotypes, an outcome from a published risk equation) with its ground truth;
-``write_plink`` writes genotypes as PLINK .bed/.bim/.fam.
+``write_plink`` writes genotypes as PLINK .bed/.bim/.fam. ``genotype_kernel`` builds the
+linear kernel of a kernel encoder from int8 genotypes in blocks.
 """
 
 from ._cohort import CohortTruth, FraminghamLikeCohort, make_framingham_like
 from ._encoding import ClinicalEncoder
 from ._errors import DataError, DataWarning
 from ._genotypes_sim import ld_proxies, write_plink
+from ._kernel import genotype_kernel, kernel_encoder_weights
 from ._readers import read_clinical, read_plink, read_table
 from ._table import Genotypes, Table, match_samples
 
@@ -31,4 +33,6 @@ __all__ = [
     "CohortTruth",
     "write_plink",
     "ld_proxies",
+    "genotype_kernel",
+    "kernel_encoder_weights",
 ]

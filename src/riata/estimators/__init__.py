@@ -4,6 +4,7 @@ from ._base import BaseSparseMLP
 from ._classifier import SparseMLPClassifier
 from ._path import AlphaPath, compute_alpha_max, fit_alpha_path
 from ._regressor import SparseMLPRegressor
+from ._working_set import SNPPath, fit_snp_path
 
 __all__ = [
     "BaseSparseMLP",
@@ -12,6 +13,8 @@ __all__ = [
     "AlphaPath",
     "compute_alpha_max",
     "fit_alpha_path",
+    "SNPPath",
+    "fit_snp_path",
 ]
 
 #: Every public estimator; the conformance tests run on each entry.

@@ -66,6 +66,7 @@ class BaseSparseMLP(BaseEstimator):
         "n_encoded_features": [Interval(Integral, 0, None, closed="left")],
         "encoder_dim": [Interval(Integral, 1, None, closed="left")],
         "encoder_penalty": [Penalty, None],
+        "encoder_kernel": [StrOptions({"precomputed"}), None],
         "warm_start": ["boolean"],
         "hidden_alpha": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -95,6 +96,7 @@ class BaseSparseMLP(BaseEstimator):
         n_encoded_features=0,
         encoder_dim=20,
         encoder_penalty=None,
+        encoder_kernel=None,
         warm_start=False,
         hidden_alpha=1e-4,
         random_state=None,
@@ -120,6 +122,7 @@ class BaseSparseMLP(BaseEstimator):
         self.n_encoded_features = n_encoded_features
         self.encoder_dim = encoder_dim
         self.encoder_penalty = encoder_penalty
+        self.encoder_kernel = encoder_kernel
         self.warm_start = warm_start
         self.hidden_alpha = hidden_alpha
         self.random_state = random_state
@@ -206,6 +209,13 @@ class BaseSparseMLP(BaseEstimator):
                 f"n_encoded_features={self.n_encoded_features} exceeds the "
                 f"{X.shape[1]} columns of X."
             )
+        if validation_data is not None:
+            kernel_columns = np.arange(X.shape[0])
+        elif self.early_stopping:
+            kernel_columns = idx_train
+        else:
+            kernel_columns = np.arange(X.shape[0])
+        self._check_kernel_input(X)
         self.penalty_ = None if self.penalty is None else clone(self.penalty)
         self.encoder_penalty_ = (
             None if self.encoder_penalty is None else clone(self.encoder_penalty)
@@ -221,6 +231,13 @@ class BaseSparseMLP(BaseEstimator):
             self.batch_size, tX.shape[0])
         # All randomness (initial weights, dropout, batch order) comes from
         # random_state; fork_rng keeps torch's global generator untouched.
+        forward, gram = None, None
+        if self.encoder_kernel is not None:
+            # The kernel columns of the training rows: the row-span gradient of each
+            # batch lands on its own samples' dual coefficients.
+            columns = torch.as_tensor(kernel_columns, dtype=torch.long)
+            forward = lambda model, xb, idx: model(xb, kernel_columns=columns[idx])  # noqa: E731
+            gram = to_tensor(X[:, X.shape[1] - self.n_encoded_features:])
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = self._build_model(X.shape[1], dtype)
@@ -231,10 +248,11 @@ class BaseSparseMLP(BaseEstimator):
             result = train_module(
                 self.model_, optimizer, self._loss, tX, tT, validation=validation,
                 score_fn=None if monitor == "loss" else self._score_fn(monitor, t_valid),
-                penalty_value=self._penalty_value, max_epochs=self.max_epochs,
+                penalty_value=lambda: self._penalty_value(gram),
+                max_epochs=self.max_epochs,
                 batch_size=batch_size, n_iter_no_change=self.n_iter_no_change,
                 tol=self.tol, generator=generator, verbose=bool(self.verbose),
-                description=type(self).__name__,
+                description=type(self).__name__, forward=forward,
             )
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
@@ -245,6 +263,27 @@ class BaseSparseMLP(BaseEstimator):
         self._set_kkt_certificate(tX, tT)
         return self
 
+    def _check_kernel_input(self, X) -> None:
+        """The contract of ``encoder_kernel="precomputed"`` (see the class docstring)."""
+        if self.encoder_kernel is None:
+            return
+        n_ref = self.n_encoded_features
+        if n_ref != X.shape[0]:
+            raise ValueError(
+                f"encoder_kernel='precomputed' reads the last n_encoded_features columns "
+                f"of X as the kernel between fit's own samples, so n_encoded_features "
+                f"must equal the number of samples passed to fit ({X.shape[0]}); got "
+                f"{n_ref}. Build the columns with riata.data.genotype_kernel."
+            )
+        pen = self.encoder_penalty
+        if pen is not None and (not isinstance(pen, L2) or pen.penalty_factor is not None):
+            raise ValueError(
+                f"encoder_kernel='precomputed' trains the encoder in the span of the "
+                f"training samples, which is exact only for no encoder penalty or a plain "
+                f"L2 (no penalty_factor); got encoder_penalty={pen!r}. A per-SNP penalty "
+                f"needs the SNP weights: use encoder_kernel=None."
+            )
+
     def _target_tensor(self, t, dtype):
         return torch.as_tensor(t, dtype=dtype)
 
@@ -252,6 +291,7 @@ class BaseSparseMLP(BaseEstimator):
         return MLP(
             n_features, self._n_outputs(), self.hidden_layer_sizes, self.activation,
             self.dropout, n_encoded=self.n_encoded_features, encoder_dim=self.encoder_dim,
+            encoder_kernel=self.encoder_kernel is not None,
         ).to(dtype)
 
     def _same_architecture(self, model: MLP) -> bool:
@@ -260,6 +300,8 @@ class BaseSparseMLP(BaseEstimator):
         if old is None:
             return False
         shapes = [p.shape for p in model.parameters()]
+        if type(old.encoder) is not type(model.encoder):
+            return False
         return shapes == [p.shape for p in old.parameters()] and (
             next(old.parameters()).dtype == next(model.parameters()).dtype
         )
@@ -297,6 +339,12 @@ class BaseSparseMLP(BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = self._build_model(X.shape[1], dtype)
+        if parameter == ENCODER_WEIGHT and self.encoder_kernel is not None:
+            raise ValueError(
+                "With encoder_kernel='precomputed' the encoder weight holds dual "
+                "coefficients, not one column per SNP: it has no SNP-level gradient or "
+                "alpha_max. Use encoder_kernel=None for an encoder penalty path."
+            )
         weight = dict(model.named_parameters()).get(parameter)
         if weight is None:
             raise ValueError(
@@ -336,12 +384,22 @@ class BaseSparseMLP(BaseEstimator):
             return ProxSGD(groups, lr=self.learning_rate_init, momentum=self.momentum)
         return ProxAdam(groups, lr=self.learning_rate_init)
 
-    def _penalty_value(self) -> float:
+    def _penalty_value(self, gram=None) -> float:
+        """The penalty part of the objective at the current weights.
+
+        ``gram`` (kernel encoders) is the kernel among the reference samples: the
+        encoder's ridge is then ``alpha / 2 * ||E||^2 = alpha / 2 * tr(W K W^T)``, the
+        value of the explicit encoder, not of its dual coefficients.
+        """
         params = dict(self.model_.named_parameters())
         total = 0.0
         with torch.no_grad():
             for pattern, penalty in self._penalties(self.model_).items():
                 if penalty is None:
+                    continue
+                if pattern == ENCODER_WEIGHT and gram is not None:
+                    total += 0.5 * float(penalty.alpha) * float(
+                        self.model_.encoder.squared_norm(gram))
                     continue
                 total += sum(float(penalty.value(p)) for name, p in params.items()
                              if fnmatchcase(name, pattern))
@@ -357,7 +415,9 @@ class BaseSparseMLP(BaseEstimator):
         names = self._input_names()
         self.first_layer_feature_names_ = names
         self.selected_features_ = names[support]
-        if self.model_.encoder is not None:
+        if self.model_.encoder is not None and self.encoder_kernel is not None:
+            self.encoder_dual_coef_ = self.model_.encoder.weight.detach().T.cpu().numpy().copy()
+        elif self.model_.encoder is not None:
             enc = self.model_.encoder.weight.detach()
             self.encoder_weights_ = enc.T.cpu().numpy().copy()
             encoded = self._raw_names()[self.n_features_in_ - self.n_encoded_features:]

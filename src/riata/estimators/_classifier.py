@@ -74,6 +74,19 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     encoder_penalty : Penalty or None, default=None
         Penalty on the encoder weight (one column per encoded input): a
         ``GroupLasso`` here selects SNPs.
+    encoder_kernel : {None, "precomputed"}, default=None
+        With "precomputed" the last ``n_encoded_features`` columns of ``X`` are not
+        SNPs but a linear kernel ``K(x, x_j) = z(x) . z(x_j)`` against the samples
+        ``x_j`` passed to ``fit`` (scikit-learn's ``kernel="precomputed"``
+        convention: a square Gram matrix in ``fit``, ``n_samples x n_fit_samples``
+        for ``validation_data``, ``predict`` and ``score``), as built by
+        :func:`riata.data.genotype_kernel`. The encoder then holds dual coefficients
+        ``W`` (explicit encoder ``E = W Z_fit``) and is trained with the row-span
+        gradient: with ``solver="sgd"`` every step equals the step of the explicit
+        encoder on ``Z`` started from ``E0 = W0 Z_fit``, but costs O(n^2) instead of
+        O(n p) per epoch; with ``solver="adam"`` the coordinates differ, the
+        objective and its stationary points do not. Only for ``encoder_penalty``
+        None or a plain ``L2``, whose value is computed as ``alpha/2 ||E||^2``.
     hidden_alpha : float, default=1e-4
         Ridge (``L2``) strength on the weights after the first layer, and on the
         encoder unless ``encoder_penalty`` is set. A penalty on the first layer alone
@@ -108,9 +121,14 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     selected_features_ : ndarray of str
         Names of the first-layer inputs with a nonzero first-layer weight.
     encoder_weights_ : ndarray of shape (n_encoded_features, encoder_dim)
-        Only with ``n_encoded_features > 0``.
+        Only with ``n_encoded_features > 0`` and ``encoder_kernel=None``.
     selected_encoded_features_ : ndarray of str
-        Encoded columns with a nonzero encoder weight (only with an encoder).
+        Encoded columns with a nonzero encoder weight (only with an encoder over
+        features, not with ``encoder_kernel="precomputed"``).
+    encoder_dual_coef_ : ndarray of shape (n_encoded_features, encoder_dim)
+        Only with ``encoder_kernel="precomputed"``: the encoder's dual coefficients,
+        one row per fit sample (:func:`riata.data.kernel_encoder_weights` turns them
+        into per-SNP weights).
     kkt_violation_ : ndarray of shape (n_first_inputs,)
         For each input whose weights are all zero, the smallest ``alpha`` at which that
         zero is optimal (given the full-batch training gradient at the returned

@@ -27,7 +27,8 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
     ----------
     hidden_layer_sizes, activation, dropout, penalty, penalty_mode, shrink_clip, \
 solver, learning_rate_init, momentum, batch_size, max_epochs, early_stopping, \
-validation_fraction, n_iter_no_change, tol, dtype, random_state, verbose
+validation_fraction, n_iter_no_change, tol, dtype, n_encoded_features, encoder_dim, \
+encoder_penalty, encoder_kernel, warm_start, hidden_alpha, random_state, verbose
         As in :class:`SparseMLPClassifier` (the validation split is not stratified).
     monitor : {"auto", "loss", "r2"}, default="auto"
         "auto" is "loss".
@@ -36,7 +37,7 @@ validation_fraction, n_iter_no_change, tol, dtype, random_state, verbose
     ----------
     model_, penalty_, first_layer_weights_, feature_importances_, selected_features_, \
 kkt_violation_, best_epoch_, best_score_, monitor_, history_, n_iter_, n_features_in_, \
-feature_names_in_
+feature_names_in_, encoder_weights_, selected_encoded_features_, encoder_dual_coef_
         As in :class:`SparseMLPClassifier`.
     coef_ : ndarray of shape (n_features_in_,) or (n_targets, n_features_in_)
         Only when ``hidden_layer_sizes=()``.

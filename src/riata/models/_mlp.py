@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ._kernel_encoder import KernelEncoder
+
 __all__ = ["MLP", "ACTIVATIONS", "INPUT_LAYER_WEIGHT", "ENCODER_WEIGHT"]
 
 #: Name of the first-layer weight: the one regularized by default and drawn in heat
@@ -49,6 +51,11 @@ class MLP(nn.Module):
         ``[encoder outputs, remaining columns]``, in that order (rows ``genetic_0 ...``
         before the clinical rows in the heat maps).
     encoder_dim : int, default=20
+    encoder_kernel : bool, default=False
+        The encoded columns are rows of a precomputed kernel ``X X_ref^T`` (one column
+        per reference sample) and the encoder is a :class:`KernelEncoder` (dual
+        coefficients, row-span gradient) instead of an ``nn.Linear`` over the raw
+        columns.
 
     Attributes
     ----------
@@ -58,7 +65,8 @@ class MLP(nn.Module):
         Everything after the first linear map (``nn.Identity`` for a linear model).
     encoder : nn.Linear or None
         ``n_encoded -> encoder_dim``, without bias (the first layer has one); its
-        weight has one column per encoded input (SNP).
+        weight has one column per encoded input (a SNP, or a reference sample of a
+        :class:`KernelEncoder`).
 
     Examples
     --------
@@ -80,6 +88,7 @@ class MLP(nn.Module):
         dropout: float = 0.0,
         n_encoded: int = 0,
         encoder_dim: int = 20,
+        encoder_kernel: bool = False,
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -97,7 +106,8 @@ class MLP(nn.Module):
                 f"got n_encoded={n_encoded}, encoder_dim={encoder_dim}."
             )
         self.n_encoded = n_encoded
-        self.encoder = nn.Linear(n_encoded, encoder_dim, bias=False) if n_encoded else None
+        encoder = KernelEncoder if encoder_kernel else _linear_encoder
+        self.encoder = encoder(n_encoded, encoder_dim) if n_encoded else None
         n_first_inputs = n_features - n_encoded + (encoder_dim if n_encoded else 0)
         widths = sizes + [n_outputs]
         self.input_layer = nn.Linear(n_first_inputs, widths[0])
@@ -109,8 +119,19 @@ class MLP(nn.Module):
             layers.append(nn.Linear(n_in, n_out))
         self.body = nn.Sequential(*layers) if layers else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor,
+                kernel_columns: torch.Tensor | None = None) -> torch.Tensor:
+        """Outputs for ``x``; ``kernel_columns`` (kernel encoders, training only) are
+        the kernel columns of the batch's own samples, for the row-span gradient."""
         if self.encoder is not None:
             split = x.shape[1] - self.n_encoded
-            x = torch.cat([self.encoder(x[:, split:]), x[:, :split]], dim=1)
+            if kernel_columns is not None:
+                encoded = self.encoder(x[:, split:], kernel_columns)
+            else:
+                encoded = self.encoder(x[:, split:])
+            x = torch.cat([encoded, x[:, :split]], dim=1)
         return self.body(self.input_layer(x))
+
+
+def _linear_encoder(n_encoded: int, encoder_dim: int) -> nn.Linear:
+    return nn.Linear(n_encoded, encoder_dim, bias=False)

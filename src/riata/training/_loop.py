@@ -79,6 +79,7 @@ def train_module(
     verbose: bool = False,
     callbacks: Sequence[Callback] = (),
     description: str = "training",
+    forward: Callable[[nn.Module, torch.Tensor, object], torch.Tensor] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place and restore the weights of the best epoch.
 
@@ -113,6 +114,11 @@ def train_module(
     callbacks : sequence of Callback
     description : str
         Label of the progress bar.
+    forward : callable, optional
+        ``forward(model, X_batch, index)`` for the training batches, where ``index``
+        (a LongTensor, or ``slice(None)`` for a full batch) says which rows of ``X``
+        the batch holds; default ``model(X_batch)``. A kernel encoder uses it to know
+        its batch's kernel columns.
 
     Returns
     -------
@@ -135,7 +141,8 @@ def train_module(
         total = 0.0
         for idx in _batches(n, batch_size, generator):
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(X[idx]), y[idx])
+            xb = X[idx]
+            loss = loss_fn(model(xb) if forward is None else forward(model, xb, idx), y[idx])
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"The training loss became {loss.item()} at epoch {epoch}; lower the "

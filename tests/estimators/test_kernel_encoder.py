@@ -1,0 +1,154 @@
+"""The kernel (row-span) encoder: the same SGD steps as the explicit encoder on the SNPs."""
+
+import numpy as np
+import pytest
+import torch
+
+from riata import GroupLasso, L1, L2, SparseMLPClassifier, SparseMLPRegressor
+from riata.data import Genotypes, genotype_kernel, kernel_encoder_weights
+from riata.estimators import compute_alpha_max
+from riata.models import MLP
+
+N_TRAIN, N_VALID, N_SNPS, N_CLIN = 90, 40, 250, 3
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    rng = np.random.default_rng(0)
+    n = N_TRAIN + N_VALID
+    freq = rng.uniform(0.05, 0.5, N_SNPS)
+    values = rng.binomial(2, freq, size=(n, N_SNPS)).astype(np.int8)
+    values[rng.random(values.shape) < 0.01] = -127
+    train = np.arange(N_TRAIN)
+    g = Genotypes(values, snp_names=[f"rs{j}" for j in range(N_SNPS)],
+                  chromosome=["1"] * N_SNPS, bp_position=np.arange(N_SNPS),
+                  sample_ids=[f"s{i}" for i in range(n)])
+    mean, scale = g.mean_and_scale(train)
+    z = g.standardized(None, mean, scale, dtype=np.float64)
+    clinical = rng.normal(size=(n, N_CLIN))
+    logit = z[:, :5].sum(axis=1) / 2 + clinical[:, 0]
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    kernel = genotype_kernel(g, train, dtype=np.float64)
+    return {"g": g, "z": z, "clinical": clinical, "y": y, "kernel": kernel,
+            "train": train, "valid": np.arange(N_TRAIN, n), "mean": mean, "scale": scale}
+
+
+def test_kernel_is_the_standardized_gram_matrix_scaled_by_the_snp_count(cohort):
+    z, train = cohort["z"], cohort["train"]
+    expected = z @ z[train].T / N_SNPS
+    np.testing.assert_allclose(cohort["kernel"], expected, rtol=0, atol=1e-12)
+    small_blocks = genotype_kernel(cohort["g"].values, train, rows=[5, 100],
+                                   block_size=7, dtype=np.float64)
+    np.testing.assert_allclose(small_blocks, expected[[5, 100]], rtol=0, atol=1e-12)
+
+
+def test_kernel_encoder_weights_reproduce_the_encoder_outputs(cohort):
+    dual = np.random.default_rng(1).normal(size=(N_TRAIN, 4))
+    weights = kernel_encoder_weights(dual, cohort["g"], cohort["train"], block_size=33)
+    np.testing.assert_allclose(cohort["z"] @ weights, cohort["kernel"] @ dual,
+                               rtol=0, atol=1e-12)
+
+
+def test_kernel_rejects_float_genotypes(cohort):
+    with pytest.raises(ValueError, match="int8"):
+        genotype_kernel(cohort["z"], cohort["train"])
+
+
+def _pair(cohort, cls, **params):
+    """A kernel estimator and an explicit-encoder one with the same initial network."""
+    z_tilde = cohort["z"] / np.sqrt(N_SNPS)
+    train = cohort["train"]
+    common = dict(hidden_layer_sizes=(8,), dtype="float64", random_state=0,
+                  warm_start=True, encoder_dim=4, tol=0.0, n_iter_no_change=1000, **params)
+    kern = cls(encoder_kernel="precomputed", n_encoded_features=N_TRAIN, **common)
+    dense = cls(n_encoded_features=N_SNPS, **common)
+    torch.manual_seed(3)
+    kern.model_ = MLP(N_CLIN + N_TRAIN, 1, (8,), n_encoded=N_TRAIN, encoder_dim=4,
+                      encoder_kernel=True).double()
+    dense.model_ = MLP(N_CLIN + N_SNPS, 1, (8,), n_encoded=N_SNPS, encoder_dim=4).double()
+    state = {k: v.clone() for k, v in kern.model_.state_dict().items()}
+    # The explicit encoder that the dual coefficients stand for: E0 = W0 Z~_train.
+    state["encoder.weight"] = kern.model_.encoder.weight.detach() @ torch.as_tensor(
+        z_tilde[train])
+    dense.model_.load_state_dict(state)
+    x_kern = np.hstack([cohort["clinical"], cohort["kernel"]])
+    x_dense = np.hstack([cohort["clinical"], z_tilde])
+    return kern, dense, x_kern, x_dense
+
+
+@pytest.mark.parametrize("encoder_penalty,penalty_mode", [
+    (None, "proximal"), (L2(alpha=0.5), "proximal"), (L2(alpha=0.5), "autograd")])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("batch_size", [16, N_TRAIN])
+def test_sgd_steps_equal_the_explicit_encoders(cohort, encoder_penalty, penalty_mode,
+                                               momentum, batch_size):
+    kern, dense, x_kern, x_dense = _pair(
+        cohort, SparseMLPClassifier, solver="sgd", learning_rate_init=0.05,
+        momentum=momentum, batch_size=batch_size, max_epochs=6,
+        penalty=GroupLasso(alpha=0.01), penalty_mode=penalty_mode,
+        encoder_penalty=encoder_penalty)
+    tr, va, y = cohort["train"], cohort["valid"], cohort["y"]
+    kern.fit(x_kern[tr], y[tr], validation_data=(x_kern[va], y[va]))
+    dense.fit(x_dense[tr], y[tr], validation_data=(x_dense[va], y[va]))
+    assert kern.best_epoch_ == dense.best_epoch_
+    np.testing.assert_allclose(kern.predict_proba(x_kern[va]),
+                               dense.predict_proba(x_dense[va]), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(kern.first_layer_weights_, dense.first_layer_weights_,
+                               rtol=0, atol=1e-10)
+    # The objective reports alpha/2 ||E||^2 of the explicit encoder.
+    np.testing.assert_allclose([h["objective"] for h in kern.history_],
+                               [h["objective"] for h in dense.history_], rtol=1e-10)
+    explicit = kernel_encoder_weights(kern.encoder_dual_coef_, cohort["g"], tr)
+    np.testing.assert_allclose(explicit, dense.encoder_weights_ / np.sqrt(N_SNPS),
+                               rtol=0, atol=1e-10)
+
+
+def test_held_out_samples_keep_their_initial_dual_coefficients(cohort):
+    """With the internal validation split the gradient lands on training columns only."""
+    y = cohort["y"]
+    x = np.hstack([cohort["clinical"][:N_TRAIN], cohort["kernel"][:N_TRAIN]])
+    est = SparseMLPClassifier((8,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
+                              solver="sgd", learning_rate_init=0.05, max_epochs=3,
+                              validation_fraction=0.2, encoder_dim=4, random_state=0,
+                              hidden_alpha=0.0)  # a ridge would scale every column
+    est.fit(x, y[:N_TRAIN])
+    init = SparseMLPClassifier(**{**est.get_params(), "max_epochs": 1})
+    # The same network before training: fit builds it from random_state alone.
+    init.initial_gradient(x, y[:N_TRAIN], parameter="input_layer.weight")
+    w0 = init.model_.encoder.weight.detach().T.numpy()
+    moved = ~np.isclose(est.encoder_dual_coef_, w0, rtol=0, atol=1e-12).all(axis=1)
+    assert moved.sum() == N_TRAIN - int(np.ceil(0.2 * N_TRAIN))
+
+
+def test_adam_kernel_encoder_learns_the_genetic_signal(cohort):
+    tr, x = cohort["train"], cohort["kernel"]
+    est = SparseMLPRegressor((8,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
+                             encoder_penalty=L2(alpha=1e-3), learning_rate_init=1e-2,
+                             max_epochs=200, early_stopping=False, encoder_dim=4,
+                             random_state=0)
+    target = cohort["z"][:, :5].sum(axis=1)
+    est.fit(x[tr], target[tr])
+    assert est.score(x[tr], target[tr]) > 0.9
+    assert est.history_[-1]["objective"] < 0.1 * est.history_[0]["objective"]
+
+
+@pytest.mark.parametrize("params,match", [
+    ({"n_encoded_features": N_TRAIN - 1}, "must equal the number of samples"),
+    ({"encoder_penalty": GroupLasso(alpha=0.1)}, "plain L2"),
+    ({"encoder_penalty": L1(alpha=0.1)}, "plain L2"),
+    ({"encoder_penalty": L2(alpha=0.1, penalty_factor=np.ones(N_TRAIN))}, "plain L2"),
+])
+def test_bad_kernel_settings_are_refused_with_the_parameter_named(cohort, params, match):
+    x = np.hstack([cohort["clinical"][:N_TRAIN], cohort["kernel"][:N_TRAIN]])
+    est = SparseMLPClassifier((4,), encoder_kernel="precomputed", max_epochs=1,
+                              **{"n_encoded_features": N_TRAIN, **params})
+    with pytest.raises(ValueError, match=match):
+        est.fit(x, cohort["y"][:N_TRAIN])
+
+
+def test_no_encoder_penalty_path_on_dual_coefficients(cohort):
+    x = cohort["kernel"][:N_TRAIN]
+    est = SparseMLPClassifier((4,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
+                              encoder_penalty=L2(alpha=0.1))
+    with pytest.raises(ValueError, match="encoder_kernel=None"):
+        compute_alpha_max(est, x, cohort["y"][:N_TRAIN], param="encoder_penalty")
