@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from ..data import ClinicalEncoder, make_framingham_like
+from ..data import ClinicalEncoder, Genotypes, genotype_kernel, make_framingham_like
+from ..data._kernel import standardized_columns
 from ..data._clinical_sim import CATEGORICAL_COLUMNS
-from ..estimators import SparseMLPClassifier, fit_alpha_path
+from ..estimators import SparseMLPClassifier, fit_alpha_path, fit_snp_path
 from ..penalties import L2, GroupLasso, make_penalty
 from ._outputs import write_outputs
 from ._scoring import clinical_selection, selection_scores, test_metrics
@@ -78,9 +79,11 @@ class CaseStudyConfig:
     n_iter_no_change : int, default=6
     encoder_alpha : float, default=1e-2
         Ridge (``L2``) strength on the genotype encoder of every model that has one
-        (except the SNP-selecting model, whose encoder carries a group lasso). Without
-        it the encoder could grow its outputs and shrink the first-layer genetic rows
-        at no cost, which would make the first-layer penalty meaningless for them.
+        (except the SNP-selecting model, whose encoder carries a group lasso), on the
+        scale of genotypes standardized and divided by ``sqrt(n_snps)`` (the scale on
+        which the kernel has a unit diagonal). Without it the encoder could grow its
+        outputs and shrink the first-layer genetic rows at no cost, which would make
+        the first-layer penalty meaningless for them.
     models : tuple of str, default=all of :data:`MODELS`
     cache_dir : str or None, default=None
         Where simulated cohorts are cached by a hash of their configuration.
@@ -113,6 +116,9 @@ class CaseStudyConfig:
         unknown = [m for m in self.models if m not in MODELS]
         if unknown:
             raise ValueError(f"models: unknown {unknown}; choose from {list(MODELS)}.")
+        if "group_lasso_snp" in self.models and "group_lasso_a" not in self.models:
+            raise ValueError("models: group_lasso_snp takes its first-layer alpha from "
+                             "group_lasso_a; add group_lasso_a to the models.")
         if len(self.seeds) != 2:
             raise ValueError(f"seeds must hold two seeds (a, b); got {self.seeds!r}.")
         if not 0 < self.valid_size < 1 or not 0 < self.test_size < 1 or (
@@ -136,9 +142,12 @@ class CaseStudyResult:
 class _Prepared:
     """The encoded cohort, rows reordered as [train | valid | test].
 
-    ``matrix`` is one float32 array ``[clinical | standardized genotypes]``; every
-    model's inputs and every split are *views* of it, so at the full scale (3,000 x
-    ~500,000) the genotypes exist once as float32 and are never copied per model.
+    ``matrix`` is one float32 array ``[clinical | K]`` with ``K`` the linear genotype
+    kernel of every sample against the training samples (``n x n_train``); every
+    model's inputs and every split are *views* of it. The genotypes themselves stay
+    int8 in the cohort (1.5 GB at 3,000 x 500,000, against 6 GB as float32): the
+    kernel encoders never see them, and the SNP-selecting model standardizes them
+    only for the SNPs and rows it needs (``snp_matrix``).
     """
 
     cohort: object
@@ -150,11 +159,18 @@ class _Prepared:
     clinical_names: list
     column_to_variable: dict
     n_snps: int
+    genotype_mean: np.ndarray | None = None
+    genotype_scale: np.ndarray | None = None
+    kernel_seconds: float = 0.0
 
-    def split(self, name: str, columns: slice):
+    def rows(self, name: str) -> slice:
         lo, hi = {"train": (0, self.bounds[0]), "valid": self.bounds[:2],
                   "test": (self.bounds[1], self.bounds[2])}[name]
-        return self.matrix[lo:hi, columns], self.y[lo:hi]
+        return slice(lo, hi)
+
+    def split(self, name: str, columns: slice):
+        rows = self.rows(name)
+        return self.matrix[rows, columns], self.y[rows]
 
 
 def _prepare(config: CaseStudyConfig) -> _Prepared:
@@ -181,22 +197,27 @@ def _prepare(config: CaseStudyConfig) -> _Prepared:
                           for n, g in zip(names, encoder.feature_groups_)}
     g = cohort.genotypes
     n_snps = 0 if g is None else g.shape[1]
-    matrix = np.empty((order.size, clinical.shape[1] + n_snps), dtype=np.float32)
+    n_kernel = train.size if n_snps else 0
+    matrix = np.empty((order.size, clinical.shape[1] + n_kernel), dtype=np.float32)
     matrix[:, :clinical.shape[1]] = clinical
-    # Standardize the int8 genotypes block by block with training statistics, writing
-    # straight into the float32 matrix (no float64 copy of the whole genotype matrix).
-    block = 8192
-    for start in range(0, n_snps, block):
-        cols = slice(start, min(start + block, n_snps))
-        g_train = g[train, cols].astype(np.float32)
-        mean = g_train.mean(axis=0)
-        scale = g_train.std(axis=0)
-        scale[scale == 0] = 1.0
-        out = matrix[:, clinical.shape[1] + cols.start:clinical.shape[1] + cols.stop]
-        np.subtract(g[order, cols], mean, out=out, dtype=np.float32)
-        out /= scale
+    mean = scale = None
+    kernel_seconds = 0.0
+    if n_snps:
+        # Training statistics, then the kernel of every sample against the training
+        # samples, both from the int8 genotypes one block of SNPs at a time.
+        values = Genotypes(g, snp_names=np.arange(n_snps).astype(str),
+                           chromosome=np.full(n_snps, "1"),
+                           bp_position=np.zeros(n_snps, dtype=np.int64),
+                           sample_ids=np.arange(g.shape[0]).astype(str))
+        t0 = time.perf_counter()
+        mean, scale = values.mean_and_scale(train)
+        matrix[:, clinical.shape[1]:] = genotype_kernel(g, train, rows=order, mean=mean,
+                                                        scale=scale)
+        kernel_seconds = time.perf_counter() - t0
+        logger.info("genotype kernel (%d x %d from %d SNPs): %.1f s", order.size,
+                    train.size, n_snps, kernel_seconds)
     return _Prepared(cohort, order, bounds, matrix, cohort.y[order], cohort.risk[order],
-                     names, column_to_variable, n_snps)
+                     names, column_to_variable, n_snps, mean, scale, kernel_seconds)
 
 
 def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
@@ -219,7 +240,7 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
     config = config or CaseStudyConfig()
     t0 = time.perf_counter()
     data = _prepare(config)
-    t_sim = time.perf_counter() - t0
+    t_sim = time.perf_counter() - t0 - data.kernel_seconds
     cohort, truth, n_snps = data.cohort, data.cohort.truth, data.n_snps
     clin_names, col2var = data.clinical_names, data.column_to_variable
     y_test = data.split("test", slice(0, 0))[1]
@@ -227,17 +248,18 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
     logger.info("cohort ready: %d patients, %d SNPs (%.1f s)", cohort.y.size, n_snps, t_sim)
     snp_names = (cohort.snp_info["name"].astype(str).tolist() if n_snps else [])
     n_clin = len(clin_names)
-    # Column ranges of each model's inputs in the shared matrix; genotype columns come
+    n_kernel = data.matrix.shape[1] - n_clin
+    # Column ranges of each model's inputs in the shared matrix; kernel columns come
     # last because the estimator encodes its trailing columns.
     inputs = {"clinical": (slice(0, n_clin), 0),
-              "genetic": (slice(n_clin, n_clin + n_snps), n_snps),
-              "combined": (slice(0, n_clin + n_snps), n_snps)}
+              "genetic": (slice(n_clin, n_clin + n_kernel), n_kernel),
+              "combined": (slice(0, n_clin + n_kernel), n_kernel)}
     # Group lasso groups on the first layer: one per genetic unit, one per clinical
     # variable (the one-hot levels of a categorical together).
     clin_groups = [f"clinical:{col2var[n]}" for n in clin_names]
     gen_groups = [f"genetic:{k}" for k in range(config.encoder_dim)]
 
-    rows, estimators, paths, row_labels = [], {}, {}, {}
+    rows, estimators, paths, row_labels, chosen_alpha = [], {}, {}, {}, {}
     keys = [k for k in config.models if MODELS[k][1] == "clinical" or n_snps]
     progress = keys
     if verbose:
@@ -246,6 +268,10 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
     for key in progress:
         label, kind, pen_name, seed_index, snp_pen = MODELS[key]
         columns, n_enc = inputs[kind]
+        if snp_pen:
+            # Selecting SNPs needs per-SNP weights: the explicit encoder over the SNPs
+            # (on working sets, see fit_snp_path), beside the clinical columns.
+            columns, n_enc = slice(0, n_clin), n_snps
         # First-layer rows: genetic units first, then the clinical one-hot columns.
         fnames = ([f"genetic_{k}" for k in range(config.encoder_dim)] if n_enc else []) + (
             clin_names if kind != "genetic" else [])
@@ -257,33 +283,45 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
             monitor="roc_auc", n_encoded_features=n_enc, encoder_dim=config.encoder_dim,
             encoder_penalty=(GroupLasso() if snp_pen else
                              L2(alpha=config.encoder_alpha) if n_enc else None),
+            encoder_kernel="precomputed" if n_enc and not snp_pen else None,
             random_state=config.seeds[seed_index],
         )
         fit_data = data.split("train", columns)
         validation = data.split("valid", columns)
+        X_test, y_test = data.split("test", columns)
         t = time.perf_counter()
         alpha = float("nan")
+        n_snps_kept = np.nan
         if pen_name is None:
             est.fit(*fit_data, validation_data=validation)
+        elif snp_pen:
+            # The first-layer alpha is group lasso seed a's (same penalty, same seed);
+            # the SNP-level penalty then walks its own path from its alpha_max, on
+            # working sets of SNPs certified by KKT checks over all of them.
+            alpha = chosen_alpha["group_lasso_a"]
+            est.set_params(penalty__alpha=alpha)
+            train_rows = data.order[data.rows("train")]
+            spath = fit_snp_path(
+                est, *fit_data, validation_data=validation,
+                genotypes=cohort.genotypes, train_rows=train_rows,
+                valid_rows=data.order[data.rows("valid")], mean=data.genotype_mean,
+                scale=data.genotype_scale, n_alphas=config.n_alphas, eps=config.eps)
+            paths[key + "_encoder"] = spath
+            est = spath.best_estimator
+            n_snps_kept = spath.records[spath.best_index]["n_snps"]
+            X_test = np.hstack([X_test, standardized_columns(
+                cohort.genotypes, data.order[data.rows("test")], spath.best_columns,
+                data.genotype_mean, data.genotype_scale)])
         else:
             path = fit_alpha_path(est, *fit_data, validation_data=validation,
                                   n_alphas=config.n_alphas, eps=config.eps)
             paths[key] = path
             est = path.best_estimator
             alpha = path.best_alpha
-            if snp_pen:
-                # Second stage: with the first-layer alpha chosen, walk the SNP-level
-                # penalty's own path (warm-started from its alpha_max).
-                est.set_params(penalty__alpha=alpha)
-                spath = fit_alpha_path(est, *fit_data, validation_data=validation,
-                                       n_alphas=config.n_alphas, eps=config.eps,
-                                       param="encoder_penalty")
-                paths[key + "_encoder"] = spath
-                est = spath.best_estimator
+        chosen_alpha[key] = alpha
         seconds = time.perf_counter() - t
         estimators[key] = est
         row_labels[key] = fnames
-        X_test, y_test = data.split("test", columns)
         metrics = test_metrics(y_test, est.predict_proba(X_test)[:, 1])
         norms = est.feature_importances_
         by_var = clinical_selection(fnames, norms, col2var)
@@ -300,7 +338,7 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
             "test_ap": metrics["ap"],
             "n_clinical_kept": len(selected_vars) if kind != "genetic" else np.nan,
             "n_genetic_kept": n_gen if n_enc else np.nan,
-            "n_snps_kept": (len(est.selected_encoded_features_) if snp_pen else np.nan),
+            "n_snps_kept": n_snps_kept,
             "precision": scores.get("precision", np.nan),
             "recall": scores.get("recall", np.nan), "f1": scores.get("f1", np.nan),
             "decoys_kept": scores.get("decoys_kept", np.nan),
@@ -330,6 +368,7 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
         settings = dataclasses.asdict(config)
         settings["n_snps"] = n_snps
         settings["simulation_seconds"] = round(t_sim, 2)
+        settings["kernel_seconds"] = round(data.kernel_seconds, 2)
         settings["total_seconds"] = round(time.perf_counter() - t0, 2)
         result.run_dir = write_outputs(Path(out_dir), result, settings, col2var)
     return result

@@ -83,8 +83,7 @@ def write_outputs(run_dir: Path, result, settings: dict, col2var: dict) -> Path:
         _csv(run_dir / "stability.csv", stab)
 
     for key, path in result.paths.items():
-        names = (result.row_labels.get(key) if not key.endswith("_encoder")
-                 else [f"snp_{j}" for j in range(path.group_norms.shape[1])])
+        names = result.row_labels.get(key)
         frame = pd.DataFrame(path.records)
         _csv(run_dir / "paths" / f"{key}.csv", frame)
         if not key.endswith("_encoder"):
