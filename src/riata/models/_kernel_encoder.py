@@ -51,6 +51,10 @@ class KernelEncoder(nn.Linear):
     SGD on ``E``, step for step; without them it is a plain linear map (prediction,
     certificates).
 
+    The dual coefficients start uniform on [-1, 1]: with a unit-diagonal kernel
+    (:func:`riata.data.genotype_kernel`) the reference samples' outputs then have the
+    variance (1/3) of an ``nn.Linear`` over unit-variance inputs.
+
     Parameters
     ----------
     n_reference : int
@@ -60,6 +64,14 @@ class KernelEncoder(nn.Linear):
 
     def __init__(self, n_reference: int, encoder_dim: int):
         super().__init__(n_reference, encoder_dim, bias=False)
+
+    def reset_parameters(self) -> None:
+        # nn.Linear's U(-1/sqrt(fan_in), 1/sqrt(fan_in)) gives outputs of variance 1/3
+        # over unit-variance inputs. A kernel row with a unit diagonal has squared norm
+        # about 1 (not fan_in), so U(-1, 1) gives the reference samples' outputs that
+        # same variance: the encoder starts on the scale of an explicit one, and the
+        # first-layer rows it feeds get gradients of the same size at a path's start.
+        nn.init.uniform_(self.weight, -1.0, 1.0)
 
     def forward(self, k: torch.Tensor, columns: torch.Tensor | None = None) -> torch.Tensor:
         if columns is None or not torch.is_grad_enabled():
