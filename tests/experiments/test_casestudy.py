@@ -112,3 +112,27 @@ def test_unknown_model_is_rejected():
 
 def test_every_model_has_a_label():
     assert all(len(spec) == 5 for spec in MODELS.values())
+
+
+def test_snp_model_runs_on_working_sets_and_records_its_certificates(tmp_path, cache_dir):
+    config = CaseStudyConfig(
+        n_samples=600, chromosome_length=500_000, n_alphas=3, max_epochs=8,
+        models=("group_lasso_a", "group_lasso_snp"), cache_dir=cache_dir)
+    result = run_case_study(config, out_dir=tmp_path / "snp", verbose=False)
+    row = result.table.set_index("model").loc["group_lasso_snp"]
+    # The first-layer alpha is group lasso seed a's.
+    assert row["alpha"] == result.table.set_index("model").loc["group_lasso_a", "alpha"]
+    path = pd.read_csv(tmp_path / "snp" / "paths" / "group_lasso_snp_encoder.csv")
+    assert list(path.columns) == ["alpha", "valid_score", "best_epoch", "n_snps",
+                                  "working_set", "rounds", "max_kkt_outside",
+                                  "fit_seconds"]
+    assert len(path) == 3 and (path["alpha"].diff().dropna() < 0).all()
+    assert (path["working_set"] >= path["n_snps"]).all()
+    best = result.paths["group_lasso_snp_encoder"]
+    assert row["n_snps_kept"] == best.records[best.best_index]["n_snps"]
+    assert row["test_auroc"] > 0.5
+
+
+def test_snp_model_needs_group_lasso_a():
+    with pytest.raises(ValueError, match="group_lasso_a"):
+        CaseStudyConfig(models=("group_lasso_snp",))

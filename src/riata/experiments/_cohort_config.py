@@ -19,8 +19,8 @@ NETWORK_DEFAULTS = {
     "batch_size": 128, "n_iter_no_change": 10, "encoder_dim": 20,
 }
 #: Estimator parameters that the data or the run decide, not the user.
-_FIXED_PARAMETERS = ("penalty", "encoder_penalty", "n_encoded_features", "warm_start",
-                     "verbose")
+_FIXED_PARAMETERS = ("penalty", "encoder_penalty", "encoder_kernel", "n_encoded_features",
+                     "warm_start", "verbose")
 _CHOICES = {"missing": ("impute", "indicator", "error"),
             "task": ("auto", "classification", "regression"),
             "penalty": PENALTY_NAMES}
