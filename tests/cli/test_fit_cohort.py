@@ -115,3 +115,66 @@ def test_config_merges_network_defaults():
     assert params["encoder_dim"] == 20 and params["random_state"] == 4
     assert config.categorical == ("a",)
     assert "penalty" not in CohortFitConfig.network_parameter_names()
+
+
+def test_the_saved_per_snp_model_computes_what_the_kernel_model_trained(cohort):
+    """riata fit trains on the genotype kernel and saves one weight per SNP instead."""
+    from riata.experiments._cohort_data import Notes, prepare_cohort
+    from riata.experiments._cohort_fit import _fit_network
+    from riata.io import assemble_features
+
+    config = small_config(cohort, alpha=0.001)
+    params = config.estimator_params()
+    data = prepare_cohort(config, Notes(), params["encoder_dim"])
+    assert data.X["train"].shape[1] == data.n_clinical + data.train.size  # the kernel
+    result, _, trained = _fit_network(config, params, data)
+    assert trained.encoder_kernel == "precomputed"
+    explicit = result.estimator
+    assert explicit.encoder_kernel is None and explicit.n_encoded_features == data.n_snps
+    stats = data.genotype_stats
+    snps = assemble_features(data.encoder.transform(data.table.clinical),
+                             data.table.genotypes, data.test, stats["mean"],
+                             stats["scale"])
+    np.testing.assert_allclose(explicit.predict_proba(snps),
+                               trained.predict_proba(data.X["test"]), rtol=0, atol=1e-5)
+
+
+def test_genotype_baseline_on_kernel_features_equals_the_one_on_snps(cohort):
+    """The baseline's kernel features stand in exactly for the standardized SNPs."""
+    from sklearn.linear_model import LogisticRegression
+
+    from riata.experiments._cohort_data import Notes, prepare_cohort
+    from riata.experiments._cohort_fit import _linear_kernel_features
+    from riata.io import assemble_features
+
+    config = small_config(cohort)
+    data = prepare_cohort(config, Notes(), 2)
+    stats = data.genotype_stats
+    clinical = data.encoder.transform(data.table.clinical)
+    dense = {name: assemble_features(clinical, data.table.genotypes, rows, stats["mean"],
+                                     stats["scale"], dtype=np.float64)
+             for name, rows in data.rows()}
+    f_train, f_test = _linear_kernel_features(data.X["train"], data.X["test"],
+                                              data.n_clinical, data.n_snps)
+    y = data.y[data.train]
+    fit = lambda X: LogisticRegression(tol=1e-10, max_iter=10_000).fit(X, y)  # noqa: E731
+    np.testing.assert_allclose(fit(f_train).predict_proba(f_test),
+                               fit(dense["train"]).predict_proba(dense["test"]),
+                               rtol=0, atol=1e-4)
+
+
+def test_clinical_baseline_sees_the_clinical_columns_only(cohort):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from riata.experiments._cohort_data import Notes, prepare_cohort
+
+    result = fit_cohort(small_config(cohort, alpha=0.001), cohort.root / "base")
+    data = prepare_cohort(small_config(cohort), Notes(), 2)
+    clin = slice(0, data.n_clinical)
+    model = LogisticRegression(max_iter=2000).fit(data.X["train"][:, clin],
+                                                  data.y[data.train])
+    auroc = roc_auc_score(data.y[data.test] == model.classes_[1],
+                          model.predict_proba(data.X["test"][:, clin])[:, 1])
+    assert result.baseline_scores["logistic regression (clinical)"]["auroc"] == (
+        pytest.approx(auroc))

@@ -6,7 +6,7 @@ import torch
 
 from riata import GroupLasso, L1, L2, SparseMLPClassifier, SparseMLPRegressor
 from riata.data import Genotypes, genotype_kernel, kernel_encoder_weights
-from riata.estimators import compute_alpha_max
+from riata.estimators import compute_alpha_max, explicit_encoder_estimator
 from riata.models import MLP
 
 N_TRAIN, N_VALID, N_SNPS, N_CLIN = 90, 40, 250, 3
@@ -152,3 +152,24 @@ def test_no_encoder_penalty_path_on_dual_coefficients(cohort):
                               encoder_penalty=L2(alpha=0.1))
     with pytest.raises(ValueError, match="encoder_kernel=None"):
         compute_alpha_max(est, x, cohort["y"][:N_TRAIN], param="encoder_penalty")
+
+
+def test_explicit_encoder_estimator_predicts_like_the_kernel_one(cohort):
+    tr, va, y = cohort["train"], cohort["valid"], cohort["y"]
+    x_kern = np.hstack([cohort["clinical"], cohort["kernel"]])
+    est = SparseMLPClassifier((8,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
+                              encoder_dim=4, max_epochs=20, dtype="float64",
+                              penalty=GroupLasso(alpha=0.01), random_state=0)
+    est.fit(x_kern[tr], y[tr], validation_data=(x_kern[va], y[va]))
+    weights = kernel_encoder_weights(est.encoder_dual_coef_, cohort["g"], tr)
+    explicit = explicit_encoder_estimator(est, weights)
+    x_snps = np.hstack([cohort["clinical"], cohort["z"]])
+    np.testing.assert_allclose(explicit.predict_proba(x_snps[va]),
+                               est.predict_proba(x_kern[va]), rtol=0, atol=1e-10)
+    assert explicit.encoder_kernel is None and explicit.n_features_in_ == N_CLIN + N_SNPS
+    np.testing.assert_array_equal(explicit.first_layer_weights_, est.first_layer_weights_)
+    np.testing.assert_allclose(explicit.encoder_weights_, weights)
+    assert explicit.best_epoch_ == est.best_epoch_ and not hasattr(explicit,
+                                                                   "encoder_dual_coef_")
+    with pytest.raises(ValueError, match="encoder_kernel"):
+        explicit_encoder_estimator(explicit, weights)

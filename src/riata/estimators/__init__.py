@@ -2,6 +2,7 @@
 
 from ._base import BaseSparseMLP
 from ._classifier import SparseMLPClassifier
+from ._explicit import explicit_encoder_estimator
 from ._path import AlphaPath, compute_alpha_max, fit_alpha_path
 from ._regressor import SparseMLPRegressor
 from ._working_set import SNPPath, fit_snp_path
@@ -15,6 +16,7 @@ __all__ = [
     "fit_alpha_path",
     "SNPPath",
     "fit_snp_path",
+    "explicit_encoder_estimator",
 ]
 
 #: Every public estimator; the conformance tests run on each entry.

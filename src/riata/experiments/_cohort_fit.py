@@ -22,8 +22,13 @@ import numpy as np
 import pandas as pd
 
 from .._files import atomic_directory
-from ..data import DataError
-from ..estimators import SparseMLPClassifier, SparseMLPRegressor, fit_alpha_path
+from ..data import DataError, kernel_encoder_weights
+from ..estimators import (
+    SparseMLPClassifier,
+    SparseMLPRegressor,
+    explicit_encoder_estimator,
+    fit_alpha_path,
+)
 from ..io import predict_in_batches
 from ..penalties import make_penalty
 from ._cohort_config import CohortFitConfig
@@ -48,8 +53,11 @@ class CohortFitResult:
         scores (``test_accuracy``, ``test_auroc``, ``test_ap`` or ``test_r2``,
         ``test_mse``), the inputs kept and the fit time; ``results.csv``.
     estimator : SparseMLPClassifier or SparseMLPRegressor
-        The network at the chosen alpha. A regressor predicts the standardized target:
-        multiply by ``target_scale`` and add ``target_mean``.
+        The network at the chosen alpha, over ``[clinical | standardized SNPs]`` (it
+        was trained on the genotype kernel and its encoder then written out as one
+        weight per SNP; ``riata predict`` applies it to new samples). A regressor
+        predicts the standardized target: multiply by ``target_scale`` and add
+        ``target_mean``.
     run_dir : pathlib.Path
         The run directory written.
     task : {"classification", "regression"}
@@ -194,9 +202,9 @@ def _run(config: CohortFitConfig, stage: Path, out: Path, notes: Notes, started:
     """Prepare, fit, score and write everything into ``stage``."""
     params = config.estimator_params()
     data = prepare_cohort(config, notes, params["encoder_dim"])
-    result, seconds = _fit_network(config, params, data)
+    result, seconds, trained = _fit_network(config, params, data)
     result.run_dir = out
-    _score(config, data, result, notes, seconds)
+    _score(config, data, result, notes, seconds, trained)
     write_run_directory(stage, config, data, result, notes, started=started, **record)
     result.notes = list(notes)
     return result
@@ -205,13 +213,17 @@ def _run(config: CohortFitConfig, stage: Path, out: Path, notes: Notes, started:
 def _fit_network(config: CohortFitConfig, params: dict, data: PreparedCohort):
     """The network at the given alpha, or the best of its penalty path.
 
-    Returns the result to be scored and the seconds the fit took.
+    Returns the result to be scored, the seconds the fit took, and the estimator as
+    trained (on the split matrices ``data.X``; with genotypes it reads the kernel,
+    while ``result.estimator`` is its explicit, per-SNP form).
     """
     cls = SparseMLPClassifier if data.task == "classification" else SparseMLPRegressor
     alpha = config.alpha
     penalty = make_penalty(config.penalty, 1.0 if alpha is None else float(alpha),
                            l1_ratio=float(config.l1_ratio), groups=data.first_groups)
-    estimator = cls(**params, penalty=penalty, n_encoded_features=data.n_snps)
+    n_kernel = data.train.size if data.n_snps else 0
+    estimator = cls(**params, penalty=penalty, n_encoded_features=n_kernel,
+                    encoder_kernel="precomputed" if n_kernel else None)
     estimator._validate_params()
     y_train, y_valid = data.y[data.train], data.y[data.valid]
     # A regression target is standardized with its training mean and SD, so that
@@ -242,11 +254,20 @@ def _fit_network(config: CohortFitConfig, params: dict, data: PreparedCohort):
                               callback=progress)
         estimator = path.best_estimator
         chosen = path.best_alpha
+    trained = estimator
+    if n_kernel:
+        # One weight per SNP (one more pass over the int8 genotypes), so that the saved
+        # model predicts new samples from their genotypes alone.
+        stats = data.genotype_stats
+        weights = kernel_encoder_weights(trained.encoder_dual_coef_, data.table.genotypes,
+                                         data.train, mean=stats["mean"],
+                                         scale=stats["scale"])
+        estimator = explicit_encoder_estimator(trained, weights)
     seconds = time.perf_counter() - started
     result = CohortFitResult(table=pd.DataFrame(), estimator=estimator, run_dir=Path(),
                              task=data.task, alpha=chosen, path=path,
                              target_mean=target_mean, target_scale=target_scale)
-    return result, seconds
+    return result, seconds, trained
 
 
 def _score_predictions(task: str, y_true, prediction: dict, classes=None) -> dict:
@@ -281,12 +302,16 @@ def _score_predictions(task: str, y_true, prediction: dict, classes=None) -> dic
 
 
 def _score(config: CohortFitConfig, data: PreparedCohort, result: CohortFitResult,
-           notes: Notes, fit_seconds: float) -> None:
-    """Score the network and the baselines on the test split; fill ``result.table``."""
+           notes: Notes, fit_seconds: float, trained) -> None:
+    """Score the network and the baselines on the test split; fill ``result.table``.
+
+    ``trained`` is the network in the form that reads ``data.X`` (the kernel form
+    with genotypes); it computes the same function as ``result.estimator``.
+    """
     estimator, task = result.estimator, data.task
     y_test = data.y[data.test]
     classes = getattr(estimator, "classes_", None)
-    prediction = predict_in_batches(estimator, data.X["test"])
+    prediction = predict_in_batches(trained, data.X["test"])
     if task == "regression":
         prediction["prediction"] = (prediction["prediction"] * result.target_scale
                                     + result.target_mean)
@@ -319,8 +344,12 @@ def _score(config: CohortFitConfig, data: PreparedCohort, result: CohortFitResul
     for inputs, columns in blocks:
         name = f"{base_name} ({inputs})"
         started = time.perf_counter()
-        prediction = _baseline(task, data.X["train"][:, columns], data.y[data.train],
-                               data.X["test"][:, columns], notes, name)
+        if columns.stop > n_clinical:
+            X_train, X_test = _linear_kernel_features(data.X["train"], data.X["test"],
+                                                      n_clinical, n_snps)
+        else:
+            X_train, X_test = data.X["train"][:, columns], data.X["test"][:, columns]
+        prediction = _baseline(task, X_train, data.y[data.train], X_test, notes, name)
         scores = _score_predictions(task, y_test, prediction, classes)
         result.baseline_scores[name] = scores
         rows.append({"model": name, "inputs": inputs, "penalty": "l2 (sklearn default)",
@@ -331,6 +360,33 @@ def _score(config: CohortFitConfig, data: PreparedCohort, result: CohortFitResul
                      **{f"test_{k}": v for k, v in scores.items()},
                      "fit_seconds": round(time.perf_counter() - started, 2)})
     result.table = pd.DataFrame(rows)
+
+
+def _linear_kernel_features(X_train, X_test, n_clinical: int, n_snps: int):
+    """``[clinical | F]`` with ``F`` standing in exactly for the standardized SNPs.
+
+    The last columns of the split matrices hold ``K = Z Z_train^T / p``. With
+    ``p K_train = U diag(lam) U^T``, the features ``F_train = U sqrt(lam)`` and
+    ``F_test = p K_test U / sqrt(lam)`` have the inner products of ``Z``
+    (``F F_train^T = p K = Z Z_train^T``), so an L2-penalized linear model on
+    ``[clinical | F]`` has the decision function and the penalty of the same model
+    on ``[clinical | Z]``: its genotype weights lie in the span of the training rows
+    (representer theorem). Directions whose eigenvalue is below the kernel's rounding
+    (the precision of its dtype times the number of samples) carry no training
+    information, only rounding noise that ``1 / sqrt(lam)`` would amplify: dropped.
+    """
+    eps = np.finfo(np.asarray(X_train).dtype).eps if np.asarray(X_train).dtype.kind == "f" \
+        else np.finfo(np.float64).eps
+    gram = np.asarray(X_train[:, n_clinical:], dtype=np.float64) * n_snps
+    gram = (gram + gram.T) / 2
+    lam, vecs = np.linalg.eigh(gram)
+    keep = lam > lam.max() * max(eps * gram.shape[0], 1e-12)
+    lam, vecs = lam[keep], vecs[:, keep]
+    f_train = vecs * np.sqrt(lam)
+    f_test = (np.asarray(X_test[:, n_clinical:], dtype=np.float64) * n_snps) @ (
+        vecs / np.sqrt(lam))
+    return (np.hstack([X_train[:, :n_clinical], f_train]),
+            np.hstack([X_test[:, :n_clinical], f_test]))
 
 
 def _baseline(task: str, X_train, y_train, X_test, notes: Notes, label: str) -> dict:

@@ -1,0 +1,64 @@
+"""From a kernel encoder back to one weight per SNP: an ordinary fitted estimator."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["explicit_encoder_estimator"]
+
+
+def explicit_encoder_estimator(estimator, encoder_weights):
+    """The same fitted network with its kernel encoder replaced by per-SNP weights.
+
+    A network fitted with ``encoder_kernel="precomputed"`` reads kernel rows; the same
+    function of the genotypes is computed by an encoder over the standardized SNPs whose
+    weights :func:`riata.data.kernel_encoder_weights` returns. This builds that network:
+    an estimator with ``encoder_kernel=None`` and ``n_encoded_features = n_snps`` whose
+    inputs are ``[plain columns | standardized SNPs]``, so that it can be saved, loaded
+    and applied to new samples without the training genotypes. Every other fitted
+    attribute (classes, history, best epoch, certificates) is kept.
+
+    Parameters
+    ----------
+    estimator : SparseMLPClassifier or SparseMLPRegressor
+        Fitted with ``encoder_kernel="precomputed"``.
+    encoder_weights : ndarray of shape (n_snps, encoder_dim)
+        ``kernel_encoder_weights(estimator.encoder_dual_coef_, genotypes,
+        reference_rows)``.
+
+    Returns
+    -------
+    estimator
+        A new fitted estimator; ``estimator`` is left unchanged.
+    """
+    check_is_fitted(estimator, "model_")
+    if estimator.encoder_kernel is None:
+        raise ValueError("explicit_encoder_estimator needs an estimator fitted with "
+                         "encoder_kernel='precomputed'; this one has encoder_kernel=None.")
+    weights = np.asarray(encoder_weights, dtype=np.float64)
+    if weights.ndim != 2 or weights.shape[1] != estimator.encoder_dim:
+        raise ValueError(f"encoder_weights must have shape (n_snps, "
+                         f"{estimator.encoder_dim}); got {weights.shape}.")
+    n_plain = estimator.n_features_in_ - estimator.n_encoded_features
+    n_snps = weights.shape[0]
+    new = copy.deepcopy(estimator)
+    new.set_params(encoder_kernel=None, n_encoded_features=n_snps)
+    for name in ("feature_names_in_", "encoder_dual_coef_"):
+        if hasattr(new, name):
+            delattr(new, name)
+    new.n_features_in_ = n_plain + n_snps
+    dtype = next(estimator.model_.parameters()).dtype
+    with torch.random.fork_rng(devices=[]):
+        model = new._build_model(new.n_features_in_, dtype)
+    model.input_layer = copy.deepcopy(estimator.model_.input_layer)
+    model.body = copy.deepcopy(estimator.model_.body)
+    with torch.no_grad():
+        model.encoder.weight.copy_(torch.as_tensor(weights.T, dtype=dtype))
+    model.eval()
+    new.model_ = model
+    new._set_weight_attributes()
+    return new
