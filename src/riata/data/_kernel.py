@@ -147,13 +147,9 @@ def kernel_encoder_weights(dual_coef, genotypes, reference_rows, *, mean=None,
         raise DataError(f"dual_coef must have one row per reference sample "
                         f"({ref_rows.size}); got shape {dual_coef.shape}.")
     mean, scale = _statistics(values, reference, mean, scale)
-    n_snps = values.shape[1]
-    weights = np.zeros((n_snps, dual_coef.shape[1]))
-    for start in range(0, n_snps, block_size):
-        cols = slice(start, min(start + block_size, n_snps))
-        z = _standardized_block(values, ref_rows, cols, mean, scale, np.float64)
-        weights[cols] = z.T @ dual_coef
-    return weights / max(n_snps, 1)
+    weights = genotype_transpose_product(values, ref_rows, dual_coef, mean, scale,
+                                         block_size=block_size, dtype=np.float64)
+    return weights / max(values.shape[1], 1)
 
 
 def standardized_columns(genotypes, rows, columns, mean, scale, *,
@@ -181,7 +177,7 @@ def standardized_columns(genotypes, rows, columns, mean, scale, *,
 
 
 def genotype_transpose_product(genotypes, rows, right, mean, scale, *,
-                               block_size: int = 4096) -> np.ndarray:
+                               block_size: int = 4096, dtype=np.float32) -> np.ndarray:
     """``Z[rows]^T @ right`` for every SNP, from int8 genotypes in blocks of SNPs.
 
     The gradient of a linear encoder's weights for all SNPs at once (``right`` is the
@@ -195,14 +191,16 @@ def genotype_transpose_product(genotypes, rows, right, mean, scale, *,
     right : ndarray of shape (n_rows, k)
     mean, scale : ndarray of shape (n_snps,)
     block_size : int, default=4096
+    dtype : {np.float32, np.float64}, default=np.float32
+        Of the standardized blocks and their products.
 
     Returns
     -------
-    ndarray of shape (n_snps, k), float64 (float32 block products)
+    ndarray of shape (n_snps, k), float64
     """
     values = _values(genotypes)
     rows = np.asarray(rows, dtype=np.intp)
-    right = np.asarray(right, dtype=np.float32)
+    right = np.asarray(right, dtype=dtype)
     if right.ndim != 2 or right.shape[0] != rows.size:
         raise DataError(f"right must have one row per selected sample ({rows.size}); "
                         f"got shape {right.shape}.")
@@ -211,6 +209,6 @@ def genotype_transpose_product(genotypes, rows, right, mean, scale, *,
     out = np.empty((n_snps, right.shape[1]))
     for start in range(0, n_snps, block_size):
         cols = slice(start, min(start + block_size, n_snps))
-        z = _standardized_block(values, rows, cols, mean, scale)
+        z = _standardized_block(values, rows, cols, mean, scale, dtype)
         out[cols] = z.T @ right
     return out
