@@ -33,27 +33,6 @@ def cohort():
             "train": train, "valid": np.arange(N_TRAIN, n), "mean": mean, "scale": scale}
 
 
-def test_kernel_is_the_standardized_gram_matrix_scaled_by_the_snp_count(cohort):
-    z, train = cohort["z"], cohort["train"]
-    expected = z @ z[train].T / N_SNPS
-    np.testing.assert_allclose(cohort["kernel"], expected, rtol=0, atol=1e-12)
-    small_blocks = genotype_kernel(cohort["g"].values, train, rows=[5, 100],
-                                   block_size=7, dtype=np.float64)
-    np.testing.assert_allclose(small_blocks, expected[[5, 100]], rtol=0, atol=1e-12)
-
-
-def test_kernel_encoder_weights_reproduce_the_encoder_outputs(cohort):
-    dual = np.random.default_rng(1).normal(size=(N_TRAIN, 4))
-    weights = kernel_encoder_weights(dual, cohort["g"], cohort["train"], block_size=33)
-    np.testing.assert_allclose(cohort["z"] @ weights, cohort["kernel"] @ dual,
-                               rtol=0, atol=1e-12)
-
-
-def test_kernel_rejects_float_genotypes(cohort):
-    with pytest.raises(ValueError, match="int8"):
-        genotype_kernel(cohort["z"], cohort["train"])
-
-
 def _pair(cohort, cls, **params):
     """A kernel estimator and an explicit-encoder one with the same initial network."""
     z_tilde = cohort["z"] / np.sqrt(N_SNPS)
