@@ -82,21 +82,41 @@ def test_sgd_steps_equal_the_explicit_encoders(cohort, encoder_penalty, penalty_
                                rtol=0, atol=1e-10)
 
 
-def test_held_out_samples_keep_their_initial_dual_coefficients(cohort):
-    """With the internal validation split the gradient lands on training columns only."""
+def test_held_out_samples_get_no_encoder_coefficients(cohort):
+    """With the internal validation split only training samples carry coefficients."""
     y = cohort["y"]
     x = np.hstack([cohort["clinical"][:N_TRAIN], cohort["kernel"][:N_TRAIN]])
     est = SparseMLPClassifier((8,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
                               solver="sgd", learning_rate_init=0.05, max_epochs=3,
-                              validation_fraction=0.2, encoder_dim=4, random_state=0,
-                              hidden_alpha=0.0)  # a ridge would scale every column
+                              validation_fraction=0.2, encoder_dim=4, random_state=0)
     est.fit(x, y[:N_TRAIN])
-    init = SparseMLPClassifier(**{**est.get_params(), "max_epochs": 1})
-    # The same network before training: fit builds it from random_state alone.
-    init.initial_gradient(x, y[:N_TRAIN], parameter="input_layer.weight")
-    w0 = init.model_.encoder.weight.detach().T.numpy()
-    moved = ~np.isclose(est.encoder_dual_coef_, w0, rtol=0, atol=1e-12).all(axis=1)
-    assert moved.sum() == N_TRAIN - int(np.ceil(0.2 * N_TRAIN))
+    zero = (est.encoder_dual_coef_ == 0).all(axis=1)
+    # Held-out samples start at 0 and get no gradient; training samples move.
+    assert zero.sum() == int(np.ceil(0.2 * N_TRAIN))
+
+
+def test_refit_in_the_other_encoder_form_drops_the_old_attributes(cohort):
+    tr, y = cohort["train"], cohort["y"]
+    x_kern = np.hstack([cohort["clinical"], cohort["kernel"]])[tr]
+    x_snps = np.hstack([cohort["clinical"], cohort["z"]])[tr]
+    est = SparseMLPClassifier((4,), n_encoded_features=N_SNPS, encoder_dim=2, max_epochs=2,
+                              random_state=0).fit(x_snps, y[tr])
+    assert hasattr(est, "encoder_weights_")
+    est.set_params(encoder_kernel="precomputed", n_encoded_features=N_TRAIN).fit(x_kern, y[tr])
+    assert hasattr(est, "encoder_dual_coef_") and not hasattr(est, "encoder_weights_")
+    assert not hasattr(est, "selected_encoded_features_")
+    est.set_params(encoder_kernel=None, n_encoded_features=N_SNPS).fit(x_snps, y[tr])
+    assert hasattr(est, "encoder_weights_") and not hasattr(est, "encoder_dual_coef_")
+
+
+def test_rows_reordered_without_their_kernel_columns_are_refused(cohort):
+    tr, y = cohort["train"], cohort["y"]
+    x = np.hstack([cohort["clinical"], cohort["kernel"]])[tr]
+    perm = np.random.default_rng(0).permutation(N_TRAIN)
+    est = SparseMLPClassifier((4,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
+                              max_epochs=1)
+    with pytest.raises(ValueError, match="not symmetric"):
+        est.fit(x[perm], y[tr][perm])
 
 
 def test_adam_kernel_encoder_learns_the_genetic_signal(cohort):
@@ -152,3 +172,18 @@ def test_explicit_encoder_estimator_predicts_like_the_kernel_one(cohort):
                                                                    "encoder_dual_coef_")
     with pytest.raises(ValueError, match="encoder_kernel"):
         explicit_encoder_estimator(explicit, weights)
+
+
+def test_explicit_encoder_estimator_keeps_dataframe_column_names(cohort):
+    import pandas as pd
+
+    tr, y = cohort["train"], cohort["y"]
+    names = ["age", "sbp", "bmi"] + [f"k{j}" for j in range(N_TRAIN)]
+    frame = pd.DataFrame(np.hstack([cohort["clinical"], cohort["kernel"]])[tr], columns=names)
+    est = SparseMLPClassifier((4,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
+                              encoder_dim=2, max_epochs=2, random_state=0).fit(frame, y[tr])
+    weights = kernel_encoder_weights(est.encoder_dual_coef_, cohort["g"], tr)
+    explicit = explicit_encoder_estimator(est, weights, snp_names=cohort["g"].snp_names)
+    assert list(explicit.first_layer_feature_names_) == ["genetic_0", "genetic_1", "age",
+                                                         "sbp", "bmi"]
+    assert list(explicit.feature_names_in_[:4]) == ["age", "sbp", "bmi", "rs0"]

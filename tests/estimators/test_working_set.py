@@ -94,6 +94,27 @@ def test_working_set_never_exceeds_its_cap(data):
     assert max(r["working_set"] for r in path.records) <= 30
 
 
+def test_genotypes_object_and_float64_inputs_are_accepted(data):
+    tr, va = data["train"], data["valid"]
+    g = Genotypes(data["values"], snp_names=[f"rs{j}" for j in range(P)],
+                  chromosome=["1"] * P, bp_position=np.arange(P),
+                  sample_ids=[f"s{i}" for i in range(N)])
+    path = fit_snp_path(_estimator(max_epochs=5), data["clinical"][tr], data["y"][tr],
+                        validation_data=(data["clinical"][va], data["y"][va]),
+                        genotypes=g, train_rows=tr, valid_rows=va, mean=data["mean"],
+                        scale=data["scale"], n_alphas=2)
+    assert next(path.best_estimator.model_.parameters()).dtype == torch.float64
+
+
+def test_working_set_settings_are_checked(data):
+    tr, va = data["train"], data["valid"]
+    with pytest.raises(ValueError, match="min_working_set"):
+        fit_snp_path(_estimator(), data["clinical"][tr], data["y"][tr],
+                     validation_data=(data["clinical"][va], data["y"][va]),
+                     genotypes=data["values"], train_rows=tr, valid_rows=va,
+                     mean=data["mean"], scale=data["scale"], min_working_set=0)
+
+
 @pytest.mark.parametrize("params,match", [
     ({"encoder_penalty": L1(alpha=0.1)}, "GroupLasso"),
     ({"encoder_penalty": GroupLasso(penalty_factor=np.ones(P))}, "penalty_factor"),

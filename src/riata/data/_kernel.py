@@ -83,14 +83,16 @@ def genotype_kernel(genotypes, reference_rows, *, rows=None, mean=None, scale=No
     Returns
     -------
     ndarray of shape (n_rows, n_reference)
-        Divided by the number of SNPs, so that its diagonal is about 1.
+        Divided by the number of SNPs, so that the reference samples' diagonal averages
+        the fraction of SNPs that vary among them (1 when all do: a SNP constant in the
+        reference samples standardizes to 0 but still counts).
 
     Examples
     --------
     >>> import numpy as np
     >>> g = np.array([[0, 1, 2], [2, 1, 0], [1, 2, 1]], dtype=np.int8)
-    >>> genotype_kernel(g, [0, 1]).round(3).tolist()
-    [[1.0, -1.0], [-1.0, 1.0], [0.0, 0.0]]
+    >>> genotype_kernel(g, [0, 1], dtype=np.float64).round(3).tolist()
+    [[0.667, -0.667], [-0.667, 0.667], [0.0, 0.0]]
     """
     values = _values(genotypes)
     dtype = np.dtype(dtype)

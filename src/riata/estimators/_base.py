@@ -241,6 +241,13 @@ class BaseSparseMLP(BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = self._build_model(X.shape[1], dtype)
+            if self.encoder_kernel is not None and kernel_columns.size < X.shape[0]:
+                # Samples held out for early stopping never get a gradient on their
+                # own coefficients: start them at 0, or their random start would stay
+                # in their encoder outputs (unlike any new sample's).
+                held_out = np.setdiff1d(np.arange(X.shape[0]), kernel_columns)
+                with torch.no_grad():
+                    model.encoder.weight[:, torch.as_tensor(held_out)] = 0.0
             if not (self.warm_start and self._same_architecture(model)):
                 self.model_ = model
             optimizer = self._make_optimizer(self.model_)
@@ -274,6 +281,15 @@ class BaseSparseMLP(BaseEstimator):
                 f"of X as the kernel between fit's own samples, so n_encoded_features "
                 f"must equal the number of samples passed to fit ({X.shape[0]}); got "
                 f"{n_ref}. Build the columns with riata.data.genotype_kernel."
+            )
+        gram = np.asarray(X[:, X.shape[1] - n_ref:])
+        scale = max(float(np.abs(np.diagonal(gram)).max()), np.finfo(gram.dtype).tiny)
+        if not np.allclose(gram, gram.T, rtol=0, atol=1e-4 * scale):
+            raise ValueError(
+                "encoder_kernel='precomputed': the last n_encoded_features columns of X "
+                "in fit must be the kernel among fit's own samples, in the same order as "
+                "the rows (a symmetric matrix); this block is not symmetric. Were the "
+                "rows reordered without the kernel columns?"
             )
         pen = self.encoder_penalty
         if pen is not None and (not isinstance(pen, L2) or pen.penalty_factor is not None):
@@ -332,6 +348,7 @@ class BaseSparseMLP(BaseEstimator):
         """
         X, y = validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32],
                              multi_output=True, y_numeric=not self._stratify)
+        self._check_kernel_input(X)
         targets = self._encode_targets(y, reset=True)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -415,6 +432,11 @@ class BaseSparseMLP(BaseEstimator):
         names = self._input_names()
         self.first_layer_feature_names_ = names
         self.selected_features_ = names[support]
+        # A refit may switch between the two encoder forms: drop the other form's
+        # attributes rather than leave them describing a previous fit.
+        for stale in ("encoder_dual_coef_", "encoder_weights_", "selected_encoded_features_"):
+            if hasattr(self, stale):
+                delattr(self, stale)
         if self.model_.encoder is not None and self.encoder_kernel is not None:
             self.encoder_dual_coef_ = self.model_.encoder.weight.detach().T.cpu().numpy().copy()
         elif self.model_.encoder is not None:

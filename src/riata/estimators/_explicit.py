@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 __all__ = ["explicit_encoder_estimator"]
 
 
-def explicit_encoder_estimator(estimator, encoder_weights):
+def explicit_encoder_estimator(estimator, encoder_weights, *, snp_names=None):
     """The same fitted network with its kernel encoder replaced by per-SNP weights.
 
     A network fitted with ``encoder_kernel="precomputed"`` reads kernel rows; the same
@@ -29,6 +29,10 @@ def explicit_encoder_estimator(estimator, encoder_weights):
     encoder_weights : ndarray of shape (n_snps, encoder_dim)
         ``kernel_encoder_weights(estimator.encoder_dual_coef_, genotypes,
         reference_rows)``.
+    snp_names : array-like of str, shape (n_snps,), optional
+        Names of the SNP columns. When the estimator was fitted on a DataFrame, its
+        plain column names are kept and these (default ``snp_0, snp_1, ...``) follow;
+        without names, inputs are ``x0, x1, ...`` as usual.
 
     Returns
     -------
@@ -47,9 +51,14 @@ def explicit_encoder_estimator(estimator, encoder_weights):
     n_snps = weights.shape[0]
     new = copy.deepcopy(estimator)
     new.set_params(encoder_kernel=None, n_encoded_features=n_snps)
-    for name in ("feature_names_in_", "encoder_dual_coef_"):
-        if hasattr(new, name):
-            delattr(new, name)
+    if hasattr(new, "feature_names_in_"):
+        names = (np.asarray(snp_names, dtype=object) if snp_names is not None
+                 else np.asarray([f"snp_{j}" for j in range(n_snps)], dtype=object))
+        if names.shape != (n_snps,):
+            raise ValueError(f"snp_names must hold one name per SNP ({n_snps}); got "
+                             f"shape {names.shape}.")
+        new.feature_names_in_ = np.concatenate(
+            [np.asarray(new.feature_names_in_[:n_plain], dtype=object), names])
     new.n_features_in_ = n_plain + n_snps
     dtype = next(estimator.model_.parameters()).dtype
     with torch.random.fork_rng(devices=[]):

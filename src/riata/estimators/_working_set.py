@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from sklearn.base import clone
 
-from ..data._kernel import genotype_transpose_product, standardized_columns
+from ..data._kernel import _values, genotype_transpose_product, standardized_columns
 from ..models import MLP
 from ..penalties import GroupLasso
 
@@ -64,13 +64,14 @@ class SNPPath:
 class _Genotypes:
     """The int8 genotypes of the training and validation rows, standardized on demand."""
 
-    def __init__(self, values, mean, scale, train_rows, valid_rows):
-        self.values, self.mean, self.scale = values, mean, scale
+    def __init__(self, values, mean, scale, train_rows, valid_rows, dtype=np.float32):
+        self.values, self.mean, self.scale, self.dtype = values, mean, scale, dtype
         self.train_rows = np.asarray(train_rows)
         self.valid_rows = np.asarray(valid_rows)
 
     def block(self, rows, columns):
-        return standardized_columns(self.values, rows, columns, self.mean, self.scale)
+        return standardized_columns(self.values, rows, columns, self.mean, self.scale,
+                                    dtype=self.dtype)
 
     def gradient(self, right):
         """``Z_train^T right`` for every SNP: ``(n_snps, encoder_dim)``."""
@@ -133,7 +134,7 @@ def fit_snp_path(estimator, X_plain, y, *, validation_data, genotypes, train_row
         The training rows' non-genotype inputs (e.g. encoded clinical columns).
     y : array-like of shape (n_train,)
     validation_data : tuple (X_plain_valid, y_valid)
-    genotypes : ndarray of int8, shape (n_samples, n_snps)
+    genotypes : Genotypes or ndarray of int8, shape (n_samples, n_snps)
         All samples; ``train_rows`` / ``valid_rows`` index into it, in the order of
         ``X_plain`` and ``validation_data``.
     train_rows, valid_rows : array-like of int
@@ -171,10 +172,19 @@ def fit_snp_path(estimator, X_plain, y, *, validation_data, genotypes, train_row
         )
     if estimator.encoder_kernel is not None:
         raise ValueError("fit_snp_path needs per-SNP encoder weights: encoder_kernel=None.")
-    X_plain = np.asarray(X_plain, dtype=np.float32)
+    if min_working_set < 1 or max_working_set < min_working_set or max_rounds < 1:
+        raise ValueError(
+            "fit_snp_path needs 1 <= min_working_set <= max_working_set and "
+            f"max_rounds >= 1; got min_working_set={min_working_set}, "
+            f"max_working_set={max_working_set}, max_rounds={max_rounds}.")
+    genotypes = _values(genotypes)
+    if genotypes.shape[1] == 0:
+        raise ValueError("fit_snp_path needs at least one SNP; genotypes has 0 columns.")
+    dtype = np.float64 if estimator.dtype == "float64" else np.float32
+    X_plain = np.asarray(X_plain, dtype=dtype)
     X_plain_valid, y_valid = validation_data
-    X_plain_valid = np.asarray(X_plain_valid, dtype=np.float32)
-    geno = _Genotypes(genotypes, mean, scale, train_rows, valid_rows)
+    X_plain_valid = np.asarray(X_plain_valid, dtype=dtype)
+    geno = _Genotypes(genotypes, mean, scale, train_rows, valid_rows, dtype)
     n_snps, n_plain = genotypes.shape[1], X_plain.shape[1]
     if geno.train_rows.size != X_plain.shape[0] or geno.valid_rows.size != len(y_valid):
         raise ValueError("train_rows / valid_rows must match the rows of X_plain and of "
@@ -217,8 +227,10 @@ def fit_snp_path(estimator, X_plain, y, *, validation_data, genotypes, train_row
         order = np.argsort(-crit)
         strong = order[crit[order] >= 2 * alpha - previous_alpha]
         strong = strong[~np.isin(strong, support)][:max(min_working_set, support.size)]
-        new_cols = np.union1d(np.union1d(support, strong), order[:min_working_set])
-        new_cols = new_cols[np.argsort(-crit[new_cols])][:max_working_set]
+        candidates = np.setdiff1d(np.union1d(strong, order[:min_working_set]), support)
+        # The support always stays (its SNPs are nonzero); the cap trims candidates.
+        room = max(max_working_set - support.size, 0)
+        new_cols = np.union1d(support, candidates[np.argsort(-crit[candidates])][:room])
         est.set_params(encoder_penalty__alpha=float(alpha))
         for rounds in range(1, max_rounds + 1):
             est.model_ = _resized(model, n_plain, cols, new_cols, d)

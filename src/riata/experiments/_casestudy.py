@@ -260,7 +260,10 @@ def run_case_study(config: CaseStudyConfig | None = None, out_dir=None, *,
     gen_groups = [f"genetic:{k}" for k in range(config.encoder_dim)]
 
     rows, estimators, paths, row_labels, chosen_alpha = [], {}, {}, {}, {}
-    keys = [k for k in config.models if MODELS[k][1] == "clinical" or n_snps]
+    # In MODELS' order whatever the order asked for: the SNP model takes group lasso
+    # seed a's alpha, so seed a must come first.
+    keys = [k for k in MODELS if k in config.models and (MODELS[k][1] == "clinical"
+                                                         or n_snps)]
     progress = keys
     if verbose:
         from tqdm.auto import tqdm

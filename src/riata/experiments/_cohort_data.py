@@ -70,7 +70,8 @@ class PreparedCohort:
     """Inputs, targets and preprocessing of one cohort, split three ways.
 
     ``X`` maps ``"train"``, ``"valid"`` and ``"test"`` to float32 matrices
-    ``[clinical | genotypes]``; ``first_names`` and ``first_groups`` name the
+    ``[clinical | K]``, ``K`` the genotype kernel of the split's samples against the
+    training samples (no ``K`` without genotypes); ``first_names`` and ``first_groups`` name the
     network's first-layer inputs (the genetic units first, then the clinical
     columns) and their penalty groups.
     """

@@ -52,8 +52,13 @@ class KernelEncoder(nn.Linear):
     certificates).
 
     The dual coefficients start uniform on [-1, 1]: with a unit-diagonal kernel
-    (:func:`riata.data.genotype_kernel`) the reference samples' outputs then have the
-    variance (1/3) of an ``nn.Linear`` over unit-variance inputs.
+    (:func:`riata.data.genotype_kernel`) the *reference* samples' outputs then have the
+    variance (1/3) of an ``nn.Linear`` over unit-variance inputs; a new sample's outputs
+    start much smaller (about ``n_reference / (3 p)`` in variance), since with more SNPs
+    than samples new genotypes are nearly orthogonal to the reference ones. Under
+    Adam, the ridge's prox shrinks the coefficients that have not yet had a gradient
+    with Adam's largest step (``lr / eps``), so in practice each coefficient starts from
+    about 0 once its sample's first batch comes; SGD keeps the start.
 
     Parameters
     ----------
