@@ -69,10 +69,9 @@ def run(args) -> int:
     from ..experiments import atomic_write_text
     from ..io import (
         ModelVersionWarning,
-        assemble_features,
         count_missing_calls,
         load_model,
-        predict_in_batches,
+        predict_from_genotypes,
         read_genotypes_for_model,
         read_new_clinical,
     )
@@ -119,10 +118,10 @@ def run(args) -> int:
         elif args.genotypes is not None:
             raise DataError(f"The model in '{args.model}' was trained without "
                             "genotypes; leave out --genotypes.")
-        X = assemble_features(None if encoded is None else encoded[rows], genotypes,
-                              np.arange(rows.size), None if stats is None else
-                              stats["mean"], None if stats is None else stats["scale"])
-        prediction = predict_in_batches(estimator, X)
+        prediction = predict_from_genotypes(
+            estimator, None if encoded is None else encoded[rows], genotypes,
+            np.arange(rows.size), None if stats is None else stats["mean"],
+            None if stats is None else stats["scale"])
         if "proba" not in prediction:
             # `riata fit` trains a regressor on the standardized target.
             prediction["prediction"] = (

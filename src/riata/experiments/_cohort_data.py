@@ -126,11 +126,15 @@ def prepare_cohort(config: CohortFitConfig, notes: Notes,
     mean, scale = _genotype_statistics(data, notes)
     data.X = {name: assemble_features(encoded, None, rows) for name, rows in data.rows()}
     if table.genotypes is not None:
-        # The kernel of each split's samples against the training samples: every
-        # model trains on it, so no float copy of the genotypes is ever made.
-        data.X = {name: np.hstack([block, genotype_kernel(
-            table.genotypes, data.train, rows=dict(data.rows())[name], mean=mean,
-            scale=scale)]) for name, block in data.X.items()}
+        # The kernel of every sample against the training samples, in one pass over
+        # the SNPs: every model trains on it, so no float copy of the genotypes is made.
+        order = np.concatenate([rows for _, rows in data.rows()])
+        kernel = genotype_kernel(table.genotypes, data.train, rows=order, mean=mean,
+                                 scale=scale)
+        start = 0
+        for name, rows in data.rows():
+            data.X[name] = np.hstack([data.X[name], kernel[start:start + rows.size]])
+            start += rows.size
     for name, block in data.X.items():
         if not np.isfinite(block).all():  # pragma: no cover - the readers refuse these
             raise DataError(f"The {name} features hold NaN or infinite values after "

@@ -11,6 +11,7 @@ block of rows at a time.
 from ._features import (
     assemble_features,
     count_missing_calls,
+    predict_from_genotypes,
     predict_in_batches,
     read_genotypes_for_model,
     read_new_clinical,
@@ -34,6 +35,7 @@ __all__ = [
     "assemble_features",
     "count_missing_calls",
     "predict_in_batches",
+    "predict_from_genotypes",
     "read_genotypes_for_model",
     "read_new_clinical",
 ]

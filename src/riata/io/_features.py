@@ -30,6 +30,7 @@ __all__ = [
     "assemble_features",
     "count_missing_calls",
     "predict_in_batches",
+    "predict_from_genotypes",
     "read_genotypes_for_model",
     "read_new_clinical",
 ]
@@ -240,16 +241,41 @@ def predict_in_batches(estimator, X, *, batch_rows: int = BLOCK_ROWS) -> dict:
         ``prediction`` (n_samples,) and, for a classifier, ``proba``
         (n_samples, n_classes) in the order of ``estimator.classes_``.
     """
-    n = X.shape[0]
-    classifier = hasattr(estimator, "classes_")
-    if classifier:
+    return _predict_blocks(estimator, X.shape[0], lambda block: X[block], batch_rows)
+
+
+def predict_from_genotypes(estimator, clinical, genotypes: Genotypes | None, rows,
+                           mean=None, scale=None, *, block_bytes: int = 1 << 28) -> dict:
+    """:func:`predict_in_batches` on the inputs of :func:`assemble_features`, built a
+    block of rows at a time, so that the float inputs of all samples never exist at
+    once (3,000 samples x 500,000 SNPs would be 6 GB).
+
+    Parameters
+    ----------
+    clinical, genotypes, rows, mean, scale
+        As for :func:`assemble_features`.
+    block_bytes : int, default=256 MiB
+        Size of one block's float32 inputs (at most ``BLOCK_ROWS`` rows).
+    """
+    rows = np.asarray(rows, dtype=np.intp)
+    width = (0 if clinical is None else clinical.shape[1]) + (
+        0 if genotypes is None else genotypes.n_snps)
+    batch = max(1, min(BLOCK_ROWS, block_bytes // max(4 * width, 1)))
+    return _predict_blocks(
+        estimator, rows.size,
+        lambda block: assemble_features(clinical, genotypes, rows[block], mean, scale),
+        batch)
+
+
+def _predict_blocks(estimator, n: int, inputs, batch_rows: int) -> dict:
+    """Predict ``inputs(slice)`` block by block; see :func:`predict_in_batches`."""
+    blocks = [slice(start, start + batch_rows) for start in range(0, n, batch_rows)]
+    if hasattr(estimator, "classes_"):
         proba = np.empty((n, len(estimator.classes_)))
-        for start in range(0, n, batch_rows):
-            proba[start:start + batch_rows] = estimator.predict_proba(
-                X[start:start + batch_rows])
+        for block in blocks:
+            proba[block] = estimator.predict_proba(inputs(block))
         prediction = estimator.classes_[np.argmax(proba, axis=1)] if n else (
             estimator.classes_[:0])
         return {"prediction": prediction, "proba": proba}
-    parts = [estimator.predict(X[start:start + batch_rows])
-             for start in range(0, n, batch_rows)]
+    parts = [estimator.predict(inputs(block)) for block in blocks]
     return {"prediction": np.concatenate(parts) if parts else np.zeros(0)}
