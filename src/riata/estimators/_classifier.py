@@ -86,7 +86,11 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         encoder on ``Z`` started from ``E0 = W0 Z_fit``, but costs O(n^2) instead of
         O(n p) per epoch; with ``solver="adam"`` the coordinates differ, the
         objective and its stationary points do not. Only for ``encoder_penalty``
-        None or a plain ``L2``, whose value is computed as ``alpha/2 ||E||^2``.
+        None or a plain ``L2``, whose value is computed as ``alpha/2 ||E||^2``. The
+        kernel columns belong to ``fit``'s samples, so tools that split ``X`` into
+        folds (``GridSearchCV``, ``cross_val_score``) cannot be used with it: pass
+        ``validation_data`` (or use :func:`riata.estimators.fit_alpha_path`), and
+        :func:`riata.estimators.explicit_encoder_estimator` for a model over the SNPs.
     hidden_alpha : float, default=1e-4
         Ridge (``L2``) strength on the weights after the first layer, and on the
         encoder unless ``encoder_penalty`` is set. A penalty on the first layer alone
