@@ -31,11 +31,12 @@ riata-fista-ws     The same inner solver on a working set (skglm's strategy writ
                    library code.
 riata-estimator    ``SparseMLPClassifier(hidden_layer_sizes=(), solver="sgd",
                    momentum=0, batch_size=n, learning_rate_init=1/L, dtype="float64",
-                   early_stopping=False, tol=1e-10, n_iter_no_change=20)``: the public
+                   early_stopping=False, tol=1e-10, n_iter_no_change=50)``: the public
                    estimator, full batch, i.e. ISTA, stopped by its own rule or by
-                   ``--estimator-epochs``; timed once. (``momentum=0.9`` is not used:
-                   ProxSGD's heavy-ball momentum converges to the solution at
-                   ``alpha * (1 - momentum)``, a different problem.)
+                   ``--estimator-epochs``; timed once.
+riata-estimator-ipiano  the same with ``momentum=0.8`` and ``learning_rate_init=0.39/L``:
+                   ProxSGD's momentum is the inertial proximal method iPiano, which
+                   converges for ``lr < 2 (1 - momentum) / L`` (Ochs et al. 2014).
 skglm              ``SparseLogisticRegression(alpha)`` (ProxNewton with working sets)
                    for L1; ``GeneralizedLinearEstimator(LogisticGroup,
                    WeightedGroupL2(alpha, weights=sqrt(5)), GroupProxNewton(
@@ -379,15 +380,14 @@ def solve_riata_fista_ws(problem: Problem, tol: float, max_outer: int = 50,
     return w.numpy(), b, f"{outer} outer, {inner_total} inner iterations"
 
 
-def solve_riata_estimator(problem: Problem, tol: float, max_epochs: int):
+def solve_riata_estimator(problem: Problem, tol: float, max_epochs: int,
+                          momentum: float = 0.0, lr_scale: float = 1.0):
     X = problem.cache.setdefault("torch_X", torch.from_numpy(problem.X))
-    lr = 1.0 / lipschitz(X)[0]
+    lr = lr_scale / lipschitz(X)[0]
     clf = SparseMLPClassifier(
         (), penalty=riata_penalty(problem.penalty, problem.alpha, problem.p),
-        # momentum=0: ProxSGD's heavy-ball momentum (dampening 0) converges to the
-        # solution at alpha * (1 - momentum), not alpha (see docs/benchmarks.md).
-        solver="sgd", learning_rate_init=lr, momentum=0.0, batch_size=problem.n,
-        max_epochs=max_epochs, early_stopping=False, tol=tol, n_iter_no_change=20,
+        solver="sgd", learning_rate_init=lr, momentum=momentum, batch_size=problem.n,
+        max_epochs=max_epochs, early_stopping=False, tol=tol, n_iter_no_change=50,
         dtype="float64", random_state=0,
     )
     with warnings.catch_warnings():
@@ -415,6 +415,10 @@ def solvers_for(args) -> list[Solver]:
         Solver("riata-fista-ws", lambda pb: solve_riata_fista_ws(pb, t)),
         Solver("riata-estimator",
                lambda pb: solve_riata_estimator(pb, 1e-10, args.estimator_epochs),
+               max_repeats=1),
+        Solver("riata-estimator-ipiano",
+               lambda pb: solve_riata_estimator(pb, 1e-10, args.estimator_epochs,
+                                                momentum=0.8, lr_scale=0.39),
                max_repeats=1),
         Solver("skglm", lambda pb: solve_skglm(pb, t), module="skglm", jit=True),
         Solver("adelie", lambda pb: solve_adelie(pb, 1e-10, threads), module="adelie"),
