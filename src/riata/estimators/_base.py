@@ -209,12 +209,9 @@ class BaseSparseMLP(BaseEstimator):
                 f"n_encoded_features={self.n_encoded_features} exceeds the "
                 f"{X.shape[1]} columns of X."
             )
-        if validation_data is not None:
-            kernel_columns = np.arange(X.shape[0])
-        elif self.early_stopping:
-            kernel_columns = idx_train
-        else:
-            kernel_columns = np.arange(X.shape[0])
+        # The rows of X that train (the kernel columns of a kernel encoder's batches).
+        internal_split = validation_data is None and self.early_stopping
+        kernel_columns = idx_train if internal_split else np.arange(X.shape[0])
         self._check_kernel_input(X)
         self.penalty_ = None if self.penalty is None else clone(self.penalty)
         self.encoder_penalty_ = (

@@ -375,8 +375,7 @@ def _linear_kernel_features(X_train, X_test, n_clinical: int, n_snps: int):
     (the precision of its dtype times the number of samples) carry no training
     information, only rounding noise that ``1 / sqrt(lam)`` would amplify: dropped.
     """
-    eps = np.finfo(np.asarray(X_train).dtype).eps if np.asarray(X_train).dtype.kind == "f" \
-        else np.finfo(np.float64).eps
+    eps = np.finfo(np.asarray(X_train).dtype).eps  # the split matrices are float
     gram = np.asarray(X_train[:, n_clinical:], dtype=np.float64) * n_snps
     gram = (gram + gram.T) / 2
     lam, vecs = np.linalg.eigh(gram)
