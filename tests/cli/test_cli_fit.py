@@ -199,3 +199,15 @@ def test_report_rewrites_the_html(cohort, tmp_path, capsys):
     assert "<title>again</title>" in (out / "report.html").read_text()
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_regression_with_genotypes_trains_on_the_kernel_and_predicts_from_snps(cohort,
+                                                                              tmp_path):
+    out = tmp_path / "run"
+    args = cohort.fit_args(out, "--alpha", "0.001", "--epochs", "20", "--hidden", "4")
+    args[args.index("chd")] = "bmi"  # the target
+    assert main(["-q", *args, "--drop", "chd"]) == 0
+    predictions = tmp_path / "pred.csv"
+    assert main(["predict", "--model", str(out), "--clinical", str(cohort.clinical),
+                 "--genotypes", str(cohort.genotypes), "--out", str(predictions)]) == 0
+    assert abs(pd.read_csv(predictions)["prediction"].mean() - 27) < 3
