@@ -30,17 +30,27 @@ def _values(genotypes) -> np.ndarray:
     return values
 
 
+def genotype_statistics(genotypes, rows=None):
+    """Per-SNP training mean and scale (:meth:`Genotypes.mean_and_scale`) of an int8
+    matrix or a :class:`Genotypes`, for the standardization of the functions here."""
+    if isinstance(genotypes, Genotypes):
+        return genotypes.mean_and_scale(rows)
+    values = _values(genotypes)
+    n_samples, n_snps = values.shape
+    # Only the calls matter for the statistics; the metadata is a placeholder.
+    return Genotypes(values, snp_names=np.arange(n_snps).astype(str),
+                     chromosome=np.full(n_snps, "0"),
+                     bp_position=np.zeros(n_snps, dtype=np.int64),
+                     sample_ids=np.arange(n_samples).astype(str)).mean_and_scale(rows)
+
+
 def _statistics(values, reference, mean, scale):
     if (mean is None) != (scale is None):
         raise DataError("Pass both mean and scale (from the reference rows), or neither.")
     if mean is None:
         if reference is None:
             raise DataError("mean and scale are required here (from the training rows).")
-        g = Genotypes(values, snp_names=np.arange(values.shape[1]).astype(str),
-                      chromosome=np.full(values.shape[1], "0"),
-                      bp_position=np.zeros(values.shape[1], dtype=np.int64),
-                      sample_ids=np.arange(values.shape[0]).astype(str))
-        mean, scale = g.mean_and_scale(reference)
+        mean, scale = genotype_statistics(values, reference)
     mean = np.asarray(mean, dtype=np.float64)
     scale = np.asarray(scale, dtype=np.float64)
     if mean.shape != (values.shape[1],) or scale.shape != mean.shape:
@@ -175,7 +185,8 @@ def standardized_columns(genotypes, rows, columns, mean, scale, *,
     rows = np.asarray(rows, dtype=np.intp)
     columns = np.asarray(columns, dtype=np.intp)
     mean, scale = _statistics(values, None, mean, scale)
-    return _standardized_block(values, np.ix_(rows, columns)[0], columns, mean, scale, dtype)
+    # A column of row indices against the SNP indices selects the (rows x columns) block.
+    return _standardized_block(values, rows[:, None], columns, mean, scale, dtype)
 
 
 def genotype_transpose_product(genotypes, rows, right, mean, scale, *,

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from ..data import ClinicalEncoder, Genotypes, genotype_kernel, make_framingham_like
-from ..data._kernel import standardized_columns
+from ..data import ClinicalEncoder, genotype_kernel, make_framingham_like
+from ..data._kernel import genotype_statistics, standardized_columns
 from ..data._clinical_sim import CATEGORICAL_COLUMNS
 from ..estimators import SparseMLPClassifier, fit_alpha_path, fit_snp_path
 from ..penalties import L2, GroupLasso, make_penalty
@@ -205,12 +205,8 @@ def _prepare(config: CaseStudyConfig) -> _Prepared:
     if n_snps:
         # Training statistics, then the kernel of every sample against the training
         # samples, both from the int8 genotypes one block of SNPs at a time.
-        values = Genotypes(g, snp_names=np.arange(n_snps).astype(str),
-                           chromosome=np.full(n_snps, "1"),
-                           bp_position=np.zeros(n_snps, dtype=np.int64),
-                           sample_ids=np.arange(g.shape[0]).astype(str))
         t0 = time.perf_counter()
-        mean, scale = values.mean_and_scale(train)
+        mean, scale = genotype_statistics(g, train)
         matrix[:, clinical.shape[1]:] = genotype_kernel(g, train, rows=order, mean=mean,
                                                         scale=scale)
         kernel_seconds = time.perf_counter() - t0
