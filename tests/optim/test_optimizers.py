@@ -375,3 +375,32 @@ def test_penalized_param_groups_rejects_a_pattern_that_matches_nothing():
     model = MLP(5, 1, hidden_layer_sizes=(4,))
     with pytest.raises(ValueError, match="'first_layer.weight' matches no parameter"):
         penalized_param_groups(model, {"first_layer.weight": L1()})
+
+
+@pytest.mark.parametrize("penalty", [L1(alpha=0.5), GroupLasso(alpha=0.5)],
+                         ids=["L1", "GroupLasso"])
+def test_proxadam_prox_leaves_coordinates_without_gradient_history(penalty):
+    """Adam's step is lr / eps where v = 0: the prox must not wipe such coordinates.
+
+    Issue 9: a weight behind a zero layer gets no gradient; with the step lr / eps the
+    prox divided it by ~5,000 per step (a norm of 110 became 0.022, then 0). Here
+    column 0 gets a gradient, column 1 never does: column 1 keeps its value exactly,
+    column 0 is soft-thresholded with Adam's own step D = lr / (|g| + eps) at t = 1.
+    """
+    w = torch.nn.Parameter(torch.tensor([[3.0, 2.0], [-1.0, 4.0]]))
+    opt = ProxAdam([{"params": [w], "penalty": penalty}], lr=0.1)
+    w.grad = torch.tensor([[0.5, 0.0], [-0.25, 0.0]])
+    opt.step()
+    assert torch.equal(w.detach()[:, 1], torch.tensor([2.0, 4.0]))
+    step = 0.1 / (torch.tensor([0.5, 0.25]) + 1e-8)
+    smooth = torch.tensor([3.0, -1.0]) - 0.1 * torch.sign(torch.tensor([0.5, -0.25]))
+    if isinstance(penalty, L1):
+        expected = torch.sign(smooth) * torch.clamp(smooth.abs() - 0.5 * step, min=0)
+    else:  # one group (column 0) in the metric diag(step): closed form of the metric prox
+        expected = penalty.prox(smooth[:, None], step[:, None])[:, 0]
+    assert torch.allclose(w.detach()[:, 0], expected, atol=1e-6)
+    # Once column 1 has a gradient, the prox acts on it with its own Adam step.
+    w.grad = torch.tensor([[0.0, 1.0], [0.0, 1.0]])
+    before = w.detach()[:, 1].clone()
+    opt.step()
+    assert (w.detach()[:, 1].abs() < before.abs()).all()

@@ -55,10 +55,9 @@ class KernelEncoder(nn.Linear):
     (:func:`riata.data.genotype_kernel`) the *reference* samples' outputs then have the
     variance (1/3) of an ``nn.Linear`` over unit-variance inputs; a new sample's outputs
     start much smaller (about ``n_reference / (3 p)`` in variance), since with more SNPs
-    than samples new genotypes are nearly orthogonal to the reference ones. Under
-    Adam, the ridge's prox shrinks the coefficients that have not yet had a gradient
-    with Adam's largest step (``lr / eps``), so in practice each coefficient starts from
-    about 0 once its sample's first batch comes; SGD keeps the start.
+    than samples new genotypes are nearly orthogonal to the reference ones. Both
+    ProxSGD and ProxAdam keep a coefficient's start until its sample's first batch
+    (ProxAdam's prox does not act on coordinates without a gradient yet).
 
     Parameters
     ----------

@@ -24,7 +24,10 @@ def adam_update(
 
     Updates the moments in ``state`` and ``p`` exactly as ``torch.optim.Adam`` with
     ``weight_decay=0, amsgrad=False``, and returns the per-coordinate step it applied,
-    ``lr / (sqrt(v_hat) + eps)`` (the update is that step times ``m_hat``).
+    ``lr / (sqrt(v_hat) + eps)`` (the update is that step times ``m_hat``), except that
+    a coordinate whose gradient has been exactly zero at every step so far
+    (``v_hat == 0``) gets step 0: it did not move, and Adam's metric has no scale for
+    it (``lr / eps`` would be ~1e5 * lr; see :class:`ProxAdam`).
     """
     beta1, beta2 = betas
     if not state:
@@ -40,7 +43,9 @@ def adam_update(
     bias_correction2 = 1 - beta2**t
     denom = (exp_avg_sq.sqrt() / math.sqrt(bias_correction2)).add_(eps)
     p.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
-    return lr / denom
+    step = lr / denom
+    # No gradient history, no metric: a penalty's prox must not act with lr / eps there.
+    return step.masked_fill_(exp_avg_sq == 0, 0.0)
 
 
 class ProxAdam(ProximalOptimizer):
@@ -69,6 +74,15 @@ class ProxAdam(ProximalOptimizer):
     shrink does not keep zeros at zero: Adam's next step moves a zero weight by about
     ``lr`` while the shrink pulls back only ``lr * alpha``; use ``"proximal"`` for
     zeros that persist. With ``penalty=None`` it is ``torch.optim.Adam``.
+
+    A coordinate whose gradient has been exactly zero at every step so far
+    (``v = 0``) is left as it is by the prox: Adam's step there would be
+    ``lr / eps`` (``5e5`` at ``lr = 5e-3``), which makes the prox of any penalty wipe
+    it on the first step, however large it is. This happens whenever part of a
+    network receives no gradient yet (a weight behind a zero layer, the kernel
+    coefficients of samples not yet in a batch); such a coordinate is penalized from
+    its first nonzero gradient on. (In ``"autograd"`` mode the penalty's own gradient
+    enters ``v``, so the question does not arise.)
 
     Parameters
     ----------
