@@ -365,7 +365,19 @@ def test_path_start_keeps_every_hidden_unit_alive(classification):
     gradient; otherwise units with a negative bias stay exactly zero forever."""
     X, y = classification
     clf = SparseMLPClassifier((16,), penalty=L1(alpha=1e-3), random_state=3)
-    grad = clf.initial_gradient(X, y)
+    grad = clf.fit_null(X, y).loss_gradient(X, y)["input_layer.weight"]
     assert torch.all(clf.model_.input_layer.weight == 0)
     assert torch.all(clf.model_.input_layer.bias > 0)
     assert torch.all(grad.abs().sum(dim=1) > 0)
+
+
+def test_null_model_output_is_the_best_constant(classification):
+    """fit_null: the network's output is the log-odds of the training prevalence,
+    whatever the random deeper layers give at a zero first layer."""
+    X, y = classification
+    for skip in (False, True):
+        clf = SparseMLPClassifier((7, 5), penalty=L1(alpha=1e-3), skip_connection=skip,
+                                  dtype="float64", random_state=1).fit_null(X, y)
+        logit = np.log(y.mean() / (1 - y.mean()))
+        np.testing.assert_allclose(clf.decision_function(X), logit, rtol=0, atol=1e-12)
+        assert clf.selected_features_.size == 0

@@ -6,8 +6,8 @@ import torch
 
 from riata import GroupLasso, L1, L2, SparseMLPClassifier, SparseMLPRegressor
 from riata.data import Genotypes, genotype_kernel, kernel_encoder_weights
-from riata.estimators import compute_alpha_max, explicit_encoder_estimator
-from riata.models import MLP
+from riata.estimators import GenotypeEncoder, explicit_encoder_estimator
+from riata.models import MLP, KernelEncoder
 
 N_TRAIN, N_VALID, N_SNPS, N_CLIN = 90, 40, 250, 3
 
@@ -37,14 +37,17 @@ def _pair(cohort, cls, **params):
     """A kernel estimator and an explicit-encoder one with the same initial network."""
     z_tilde = cohort["z"] / np.sqrt(N_SNPS)
     train = cohort["train"]
+    encoder_penalty = params.pop("encoder_penalty", None)
     common = dict(hidden_layer_sizes=(8,), dtype="float64", random_state=0,
-                  warm_start=True, encoder_dim=4, tol=0.0, n_iter_no_change=1000, **params)
-    kern = cls(encoder_kernel="precomputed", n_encoded_features=N_TRAIN, **common)
-    dense = cls(n_encoded_features=N_SNPS, **common)
+                  warm_start=True, tol=0.0, n_iter_no_change=1000, **params)
+    kern = cls(encoder=GenotypeEncoder(dim=4, penalty=encoder_penalty,
+                                       kernel="precomputed"), **common)
+    dense = cls(encoder=GenotypeEncoder(n_features=N_SNPS, dim=4,
+                                        penalty=encoder_penalty), **common)
     torch.manual_seed(3)
-    kern.model_ = MLP(N_CLIN + N_TRAIN, 1, (8,), n_encoded=N_TRAIN, encoder_dim=4,
-                      encoder_kernel=True).double()
-    dense.model_ = MLP(N_CLIN + N_SNPS, 1, (8,), n_encoded=N_SNPS, encoder_dim=4).double()
+    kern.model_ = MLP(N_CLIN, 1, (8,), encoder=KernelEncoder(N_TRAIN, 4)).double()
+    dense.model_ = MLP(N_CLIN, 1, (8,),
+                       encoder=torch.nn.Linear(N_SNPS, 4, bias=False)).double()
     state = {k: v.clone() for k, v in kern.model_.state_dict().items()}
     # The explicit encoder that the dual coefficients stand for: E0 = W0 Z~_train.
     state["encoder.weight"] = kern.model_.encoder.weight.detach() @ torch.as_tensor(
@@ -77,8 +80,8 @@ def test_sgd_steps_equal_the_explicit_encoders(cohort, encoder_penalty, penalty_
     # The objective reports alpha/2 ||E||^2 of the explicit encoder.
     np.testing.assert_allclose([h["objective"] for h in kern.history_],
                                [h["objective"] for h in dense.history_], rtol=1e-10)
-    explicit = kernel_encoder_weights(kern.encoder_dual_coef_, cohort["g"], tr)
-    np.testing.assert_allclose(explicit, dense.encoder_weights_ / np.sqrt(N_SNPS),
+    explicit = kernel_encoder_weights(kern.encoder_.dual_coef_, cohort["g"], tr)
+    np.testing.assert_allclose(explicit, dense.encoder_.weights_ / np.sqrt(N_SNPS),
                                rtol=0, atol=1e-10)
 
 
@@ -86,11 +89,11 @@ def test_held_out_samples_get_no_encoder_coefficients(cohort):
     """With the internal validation split only training samples carry coefficients."""
     y = cohort["y"]
     x = np.hstack([cohort["clinical"][:N_TRAIN], cohort["kernel"][:N_TRAIN]])
-    est = SparseMLPClassifier((8,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
+    est = SparseMLPClassifier((8,), encoder=GenotypeEncoder(dim=4, kernel="precomputed"),
                               solver="sgd", learning_rate_init=0.05, max_epochs=3,
-                              validation_fraction=0.2, encoder_dim=4, random_state=0)
+                              validation_fraction=0.2, random_state=0)
     est.fit(x, y[:N_TRAIN])
-    zero = (est.encoder_dual_coef_ == 0).all(axis=1)
+    zero = (est.encoder_.dual_coef_ == 0).all(axis=1)
     # Held-out samples start at 0 and get no gradient; training samples move.
     assert zero.sum() == int(np.ceil(0.2 * N_TRAIN))
 
@@ -99,21 +102,21 @@ def test_refit_in_the_other_encoder_form_drops_the_old_attributes(cohort):
     tr, y = cohort["train"], cohort["y"]
     x_kern = np.hstack([cohort["clinical"], cohort["kernel"]])[tr]
     x_snps = np.hstack([cohort["clinical"], cohort["z"]])[tr]
-    est = SparseMLPClassifier((4,), n_encoded_features=N_SNPS, encoder_dim=2, max_epochs=2,
-                              random_state=0).fit(x_snps, y[tr])
-    assert hasattr(est, "encoder_weights_")
-    est.set_params(encoder_kernel="precomputed", n_encoded_features=N_TRAIN).fit(x_kern, y[tr])
-    assert hasattr(est, "encoder_dual_coef_") and not hasattr(est, "encoder_weights_")
-    assert not hasattr(est, "selected_encoded_features_")
-    est.set_params(encoder_kernel=None, n_encoded_features=N_SNPS).fit(x_snps, y[tr])
-    assert hasattr(est, "encoder_weights_") and not hasattr(est, "encoder_dual_coef_")
+    est = SparseMLPClassifier((4,), encoder=GenotypeEncoder(n_features=N_SNPS, dim=2),
+                              max_epochs=2, random_state=0).fit(x_snps, y[tr])
+    assert hasattr(est.encoder_, "weights_")
+    est.set_params(encoder__kernel="precomputed", encoder__n_features=None).fit(x_kern, y[tr])
+    assert hasattr(est.encoder_, "dual_coef_") and not hasattr(est.encoder_, "weights_")
+    assert not hasattr(est.encoder_, "selected_features_")
+    est.set_params(encoder=None).fit(x_snps, y[tr])
+    assert not hasattr(est, "encoder_")
 
 
 def test_rows_reordered_without_their_kernel_columns_are_refused(cohort):
     tr, y = cohort["train"], cohort["y"]
     x = np.hstack([cohort["clinical"], cohort["kernel"]])[tr]
     perm = np.random.default_rng(0).permutation(N_TRAIN)
-    est = SparseMLPClassifier((4,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
+    est = SparseMLPClassifier((4,), encoder=GenotypeEncoder(kernel="precomputed"),
                               max_epochs=1)
     with pytest.raises(ValueError, match="not symmetric"):
         est.fit(x[perm], y[tr][perm])
@@ -121,9 +124,9 @@ def test_rows_reordered_without_their_kernel_columns_are_refused(cohort):
 
 def test_adam_kernel_encoder_learns_the_genetic_signal(cohort):
     tr, x = cohort["train"], cohort["kernel"]
-    est = SparseMLPRegressor((8,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
-                             encoder_penalty=L2(alpha=1e-3), learning_rate_init=1e-2,
-                             max_epochs=200, early_stopping=False, encoder_dim=4,
+    est = SparseMLPRegressor((8,), encoder=GenotypeEncoder(dim=4, penalty=L2(alpha=1e-3),
+                                                           kernel="precomputed"),
+                             learning_rate_init=1e-2, max_epochs=200, early_stopping=False,
                              random_state=0)
     target = cohort["z"][:, :5].sum(axis=1)
     est.fit(x[tr], target[tr])
@@ -132,45 +135,55 @@ def test_adam_kernel_encoder_learns_the_genetic_signal(cohort):
 
 
 @pytest.mark.parametrize("params,match", [
-    ({"n_encoded_features": N_TRAIN - 1}, "must equal the number of samples"),
-    ({"encoder_penalty": GroupLasso(alpha=0.1)}, "plain L2"),
-    ({"encoder_penalty": L1(alpha=0.1)}, "plain L2"),
-    ({"encoder_penalty": L2(alpha=0.1, penalty_factor=np.ones(N_TRAIN))}, "plain L2"),
+    ({"n_features": N_TRAIN - 1}, "block must be"),
+    ({"penalty": GroupLasso(alpha=0.1)}, "plain L2"),
+    ({"penalty": L1(alpha=0.1)}, "plain L2"),
+    ({"penalty": L2(alpha=0.1, penalty_factor=np.ones(N_TRAIN))}, "plain L2"),
 ])
 def test_bad_kernel_settings_are_refused_with_the_parameter_named(cohort, params, match):
     x = np.hstack([cohort["clinical"][:N_TRAIN], cohort["kernel"][:N_TRAIN]])
-    est = SparseMLPClassifier((4,), encoder_kernel="precomputed", max_epochs=1,
-                              **{"n_encoded_features": N_TRAIN, **params})
+    est = SparseMLPClassifier((4,), encoder=GenotypeEncoder(kernel="precomputed", **params),
+                              max_epochs=1)
     with pytest.raises(ValueError, match=match):
         est.fit(x, cohort["y"][:N_TRAIN])
 
 
-def test_no_encoder_penalty_path_on_dual_coefficients(cohort):
-    x = cohort["kernel"][:N_TRAIN]
-    est = SparseMLPClassifier((4,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
-                              encoder_penalty=L2(alpha=0.1))
-    with pytest.raises(ValueError, match="encoder_kernel=None"):
-        compute_alpha_max(est, x, cohort["y"][:N_TRAIN], param="encoder_penalty")
+def test_explicit_encoder_needs_its_width(cohort):
+    x = np.hstack([cohort["clinical"][:N_TRAIN], cohort["z"][:N_TRAIN]])
+    with pytest.raises(ValueError, match="needs n_features"):
+        SparseMLPClassifier((4,), encoder=GenotypeEncoder(), max_epochs=1).fit(
+            x, cohort["y"][:N_TRAIN])
+
+
+def test_fista_refuses_a_kernel_encoder(cohort):
+    x = np.hstack([cohort["clinical"][:N_TRAIN], cohort["kernel"][:N_TRAIN]])
+    est = SparseMLPClassifier((4,), encoder=GenotypeEncoder(kernel="precomputed"),
+                              solver="fista")
+    with pytest.raises(ValueError, match="kernel encoder"):
+        est.fit(x, cohort["y"][:N_TRAIN])
 
 
 def test_explicit_encoder_estimator_predicts_like_the_kernel_one(cohort):
     tr, va, y = cohort["train"], cohort["valid"], cohort["y"]
     x_kern = np.hstack([cohort["clinical"], cohort["kernel"]])
-    est = SparseMLPClassifier((8,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
-                              encoder_dim=4, max_epochs=20, dtype="float64",
-                              penalty=GroupLasso(alpha=0.01), random_state=0)
-    est.fit(x_kern[tr], y[tr], validation_data=(x_kern[va], y[va]))
-    weights = kernel_encoder_weights(est.encoder_dual_coef_, cohort["g"], tr)
-    explicit = explicit_encoder_estimator(est, weights)
-    x_snps = np.hstack([cohort["clinical"], cohort["z"]])
-    np.testing.assert_allclose(explicit.predict_proba(x_snps[va]),
-                               est.predict_proba(x_kern[va]), rtol=0, atol=1e-10)
-    assert explicit.encoder_kernel is None and explicit.n_features_in_ == N_CLIN + N_SNPS
-    np.testing.assert_array_equal(explicit.first_layer_weights_, est.first_layer_weights_)
-    np.testing.assert_allclose(explicit.encoder_weights_, weights)
-    assert explicit.best_epoch_ == est.best_epoch_ and not hasattr(explicit,
-                                                                   "encoder_dual_coef_")
-    with pytest.raises(ValueError, match="encoder_kernel"):
+    for skip in (False, True):
+        est = SparseMLPClassifier((8,), encoder=GenotypeEncoder(dim=4, kernel="precomputed"),
+                                  skip_connection=skip, max_epochs=20, dtype="float64",
+                                  penalty=GroupLasso(alpha=0.01), random_state=0)
+        est.fit(x_kern[tr], y[tr], validation_data=(x_kern[va], y[va]))
+        weights = kernel_encoder_weights(est.encoder_.dual_coef_, cohort["g"], tr)
+        explicit = explicit_encoder_estimator(est, weights)
+        x_snps = np.hstack([cohort["clinical"], cohort["z"]])
+        np.testing.assert_allclose(explicit.predict_proba(x_snps[va]),
+                                   est.predict_proba(x_kern[va]), rtol=0, atol=1e-10)
+        assert explicit.encoder.kernel is None
+        assert explicit.n_features_in_ == N_CLIN + N_SNPS
+        np.testing.assert_array_equal(explicit.first_layer_weights_,
+                                      est.first_layer_weights_)
+        np.testing.assert_allclose(explicit.encoder_.weights_, weights)
+        assert explicit.best_epoch_ == est.best_epoch_
+        assert not hasattr(explicit.encoder_, "dual_coef_")
+    with pytest.raises(ValueError, match="kernel='precomputed'"):
         explicit_encoder_estimator(explicit, weights)
 
 
@@ -180,9 +193,9 @@ def test_explicit_encoder_estimator_keeps_dataframe_column_names(cohort):
     tr, y = cohort["train"], cohort["y"]
     names = ["age", "sbp", "bmi"] + [f"k{j}" for j in range(N_TRAIN)]
     frame = pd.DataFrame(np.hstack([cohort["clinical"], cohort["kernel"]])[tr], columns=names)
-    est = SparseMLPClassifier((4,), encoder_kernel="precomputed", n_encoded_features=N_TRAIN,
-                              encoder_dim=2, max_epochs=2, random_state=0).fit(frame, y[tr])
-    weights = kernel_encoder_weights(est.encoder_dual_coef_, cohort["g"], tr)
+    est = SparseMLPClassifier((4,), encoder=GenotypeEncoder(dim=2, kernel="precomputed"),
+                              max_epochs=2, random_state=0).fit(frame, y[tr])
+    weights = kernel_encoder_weights(est.encoder_.dual_coef_, cohort["g"], tr)
     explicit = explicit_encoder_estimator(est, weights, snp_names=cohort["g"].snp_names)
     assert list(explicit.first_layer_feature_names_) == ["genetic_0", "genetic_1", "age",
                                                          "sbp", "bmi"]

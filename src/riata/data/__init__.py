@@ -14,7 +14,13 @@ from ._cohort import CohortTruth, FraminghamLikeCohort, make_framingham_like
 from ._encoding import ClinicalEncoder
 from ._errors import DataError, DataWarning
 from ._genotypes_sim import ld_proxies, write_plink
-from ._kernel import genotype_kernel, kernel_encoder_weights
+from ._kernel import (
+    genotype_kernel,
+    genotype_statistics,
+    genotype_transpose_product,
+    kernel_encoder_weights,
+    standardized_columns,
+)
 from ._readers import read_clinical, read_plink, read_table
 from ._table import Genotypes, Table, match_samples
 
@@ -34,5 +40,8 @@ __all__ = [
     "write_plink",
     "ld_proxies",
     "genotype_kernel",
+    "genotype_statistics",
+    "genotype_transpose_product",
     "kernel_encoder_weights",
+    "standardized_columns",
 ]

@@ -1,21 +1,34 @@
-"""scikit-learn estimators: sparse feed-forward networks."""
+"""scikit-learn estimators: sparse feed-forward networks, and the paths that fit them."""
 
 from ._base import BaseSparseMLP
 from ._classifier import SparseMLPClassifier
+from ._encoder import GenotypeEncoder
 from ._explicit import explicit_encoder_estimator
-from ._path import AlphaPath, compute_alpha_max, fit_alpha_path
+from ._genotype_path import NetworkWorkingSetModel, WorkingSetModel, fit_genotype_path
+from ._path import (
+    PATH_RULES,
+    AlphaPath,
+    PathRecord,
+    choose_alpha,
+    compute_alpha_max,
+    fit_alpha_path,
+)
 from ._regressor import SparseMLPRegressor
-from ._working_set import SNPPath, fit_snp_path
 
 __all__ = [
     "BaseSparseMLP",
     "SparseMLPClassifier",
     "SparseMLPRegressor",
+    "GenotypeEncoder",
     "AlphaPath",
+    "PathRecord",
+    "PATH_RULES",
+    "choose_alpha",
     "compute_alpha_max",
     "fit_alpha_path",
-    "SNPPath",
-    "fit_snp_path",
+    "fit_genotype_path",
+    "WorkingSetModel",
+    "NetworkWorkingSetModel",
     "explicit_encoder_estimator",
 ]
 

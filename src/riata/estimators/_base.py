@@ -16,11 +16,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..models import MLP
-from ..models._mlp import ACTIVATIONS, ENCODER_WEIGHT, INPUT_LAYER_WEIGHT
+from ..models import ACTIVATIONS, ENCODER_WEIGHT, INPUT_LAYER_WEIGHT, MLP
 from ..optim import PENALTY_MODES, ProxAdam, ProxSGD, penalized_param_groups
 from ..penalties import L2, Penalty
-from ..training import train_module
+from ..training import train_full_batch, train_module
+from ._encoder import GenotypeEncoder
 
 __all__ = ["BaseSparseMLP"]
 
@@ -43,7 +43,13 @@ class BaseSparseMLP(BaseEstimator):
     """Fit logic shared by :class:`SparseMLPClassifier` and :class:`SparseMLPRegressor`.
 
     Subclasses define the task: how targets become tensors (``_encode_targets``), the
-    output width, the loss and the validation scores.
+    output width, the loss, the best constant output and the validation scores.
+
+    Besides scikit-learn's ``fit`` / ``predict``, the estimators offer documented hooks
+    for path solvers (:func:`riata.estimators.fit_alpha_path`,
+    :func:`riata.estimators.fit_genotype_path`): :meth:`fit_null`,
+    :meth:`loss_gradient`, :meth:`first_layer_output_gradient` and
+    :meth:`select_inputs`.
     """
 
     _parameter_constraints: dict = {
@@ -53,7 +59,9 @@ class BaseSparseMLP(BaseEstimator):
         "penalty": [Penalty, None],
         "penalty_mode": [StrOptions(set(PENALTY_MODES))],
         "shrink_clip": ["boolean"],
-        "solver": [StrOptions({"adam", "sgd"})],
+        "skip_connection": ["boolean"],
+        "encoder": [GenotypeEncoder, None],
+        "solver": [StrOptions({"adam", "sgd", "fista"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -63,10 +71,6 @@ class BaseSparseMLP(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions(set(_DTYPES))],
-        "n_encoded_features": [Interval(Integral, 0, None, closed="left")],
-        "encoder_dim": [Interval(Integral, 1, None, closed="left")],
-        "encoder_penalty": [Penalty, None],
-        "encoder_kernel": [StrOptions({"precomputed"}), None],
         "warm_start": ["boolean"],
         "hidden_alpha": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -82,6 +86,8 @@ class BaseSparseMLP(BaseEstimator):
         penalty=None,
         penalty_mode="proximal",
         shrink_clip=False,
+        skip_connection=False,
+        encoder=None,
         solver="adam",
         learning_rate_init=1e-3,
         momentum=0.9,
@@ -93,10 +99,6 @@ class BaseSparseMLP(BaseEstimator):
         tol=1e-4,
         monitor="auto",
         dtype="float32",
-        n_encoded_features=0,
-        encoder_dim=20,
-        encoder_penalty=None,
-        encoder_kernel=None,
         warm_start=False,
         hidden_alpha=1e-4,
         random_state=None,
@@ -108,6 +110,8 @@ class BaseSparseMLP(BaseEstimator):
         self.penalty = penalty
         self.penalty_mode = penalty_mode
         self.shrink_clip = shrink_clip
+        self.skip_connection = skip_connection
+        self.encoder = encoder
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.momentum = momentum
@@ -119,10 +123,6 @@ class BaseSparseMLP(BaseEstimator):
         self.tol = tol
         self.monitor = monitor
         self.dtype = dtype
-        self.n_encoded_features = n_encoded_features
-        self.encoder_dim = encoder_dim
-        self.encoder_penalty = encoder_penalty
-        self.encoder_kernel = encoder_kernel
         self.warm_start = warm_start
         self.hidden_alpha = hidden_alpha
         self.random_state = random_state
@@ -135,19 +135,45 @@ class BaseSparseMLP(BaseEstimator):
     def _encode_targets(self, y, reset: bool):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _loss(self, outputs, targets):  # pragma: no cover - abstract
+    def _sample_losses(self, outputs, targets):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _loss(self, outputs, targets):
+        """The mean training loss of a batch (what ``fit`` minimizes, without penalty)."""
+        return self._sample_losses(outputs, targets).mean()
+
+    def _null_output(self, targets) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _score_fn(self, monitor: str, y_valid: np.ndarray):  # pragma: no cover
         raise NotImplementedError
 
-    # -- fit ------------------------------------------------------------------------------
-    def _check_monitor(self):
+    # -- validation and data ---------------------------------------------------------------
+    def _check_settings(self) -> None:
+        self._validate_params()
         if self.monitor not in self._monitors:
             raise ValueError(
                 f"monitor of {type(self).__name__} must be one of {list(self._monitors)}; "
                 f"got {self.monitor!r}."
             )
+        if self.skip_connection and len(self.hidden_layer_sizes) == 0:
+            raise ValueError("skip_connection=True needs a hidden layer; with "
+                             "hidden_layer_sizes=() the model is already linear.")
+        if self.solver == "fista" and (self.penalty_mode != "proximal" or self.dropout):
+            raise ValueError(
+                "solver='fista' minimizes a deterministic objective with exact prox "
+                f"steps: it needs penalty_mode='proximal' and dropout=0; got "
+                f"penalty_mode={self.penalty_mode!r}, dropout={self.dropout!r}.")
+        if self.solver == "fista" and self.encoder is not None and self.encoder.kernel:
+            raise ValueError("solver='fista' takes Euclidean proximal steps, which are "
+                             "not those of a kernel encoder's dual coefficients; use "
+                             "solver='sgd' or 'adam' with GenotypeEncoder(kernel=...).")
+
+    def _validated(self, X, y):
+        """Checked ``X`` and encoded targets; sets ``n_features_in_`` and the classes."""
+        X, y = validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32],
+                             multi_output=True, y_numeric=not self._stratify)
+        return X, self._encode_targets(y, reset=True)
 
     def _split(self, X, y, rng):
         """Carve the validation set out of the training data (stratified if possible)."""
@@ -169,6 +195,14 @@ class BaseSparseMLP(BaseEstimator):
         )
         return idx_train, idx_valid
 
+    def _target_tensor(self, t, dtype):
+        return torch.as_tensor(t, dtype=dtype)
+
+    def _n_encoded(self, X) -> int:
+        """Trailing columns of ``X`` read by the encoder (0 without one)."""
+        return 0 if self.encoder is None else self.encoder.check_block(X)
+
+    # -- fit ------------------------------------------------------------------------------
     def fit(self, X, y, *, validation_data=None):
         """Fit the network; keep the best validation epoch.
 
@@ -176,6 +210,7 @@ class BaseSparseMLP(BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             numpy array or pandas DataFrame (column names become ``feature_names_in_``).
+            With an ``encoder``, its columns come last.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         validation_data : tuple (X_valid, y_valid), optional
             Held-out data for choosing the best epoch. If None and ``early_stopping``,
@@ -185,206 +220,119 @@ class BaseSparseMLP(BaseEstimator):
         -------
         self
         """
-        self._validate_params()
-        self._check_monitor()
-        X, y = validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32],
-                             multi_output=True, y_numeric=not self._stratify)
-        targets = self._encode_targets(y, reset=True)
+        self._check_settings()
+        X, targets = self._validated(X, y)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
+        fit_rows = np.arange(X.shape[0])
         if validation_data is not None:
             X_valid, y_valid = validation_data
             X_valid = validate_data(self, X_valid, reset=False,
                                     dtype=[np.float64, np.float32])
-            X_train, t_train = X, targets
-            t_valid = self._encode_targets(np.asarray(y_valid), reset=False)
-        elif self.early_stopping:
-            idx_train, idx_valid = self._split(X, targets, rng)
-            X_train, t_train = X[idx_train], targets[idx_train]
-            X_valid, t_valid = X[idx_valid], targets[idx_valid]
+            validation = (X_valid, self._encode_targets(np.asarray(y_valid), reset=False))
+        elif self.early_stopping and self.solver != "fista":
+            fit_rows, idx_valid = self._split(X, targets, rng)
+            validation = (X[idx_valid], targets[idx_valid])
         else:
-            X_train, t_train, X_valid, t_valid = X, targets, None, None
-        if self.n_encoded_features > X.shape[1]:
-            raise ValueError(
-                f"n_encoded_features={self.n_encoded_features} exceeds the "
-                f"{X.shape[1]} columns of X."
-            )
-        # The rows of X that train (the kernel columns of a kernel encoder's batches).
-        internal_split = validation_data is None and self.early_stopping
-        kernel_columns = idx_train if internal_split else np.arange(X.shape[0])
-        self._check_kernel_input(X)
+            validation = None
+        n_encoded = self._n_encoded(X)
         self.penalty_ = None if self.penalty is None else clone(self.penalty)
-        self.encoder_penalty_ = (
-            None if self.encoder_penalty is None else clone(self.encoder_penalty)
-        )
         dtype = _DTYPES[self.dtype]
-        to_tensor = lambda a: _as_tensor(a, dtype)  # noqa: E731
-        tX, tT = to_tensor(X_train), self._target_tensor(t_train, dtype)
-        validation = None
-        if X_valid is not None:
-            validation = (to_tensor(X_valid), self._target_tensor(t_valid, dtype))
+        tX = _as_tensor(X[fit_rows] if fit_rows.size < X.shape[0] else X, dtype)
+        tT = self._target_tensor(targets[fit_rows], dtype)
+        t_valid = None
+        if validation is not None:
+            t_valid = validation[1]
+            validation = (_as_tensor(validation[0], dtype),
+                          self._target_tensor(validation[1], dtype))
         monitor = self._resolve_monitor(t_valid)
-        batch_size = min(200, tX.shape[0]) if self.batch_size == "auto" else min(
-            self.batch_size, tX.shape[0])
+        n_train = tX.shape[0]
+        batch_size = min(200 if self.batch_size == "auto" else self.batch_size, n_train)
+        # The encoder's block of fit's own samples (the kernel among them).
+        gram = _as_tensor(X[:, X.shape[1] - n_encoded:], dtype) if n_encoded else None
         # All randomness (initial weights, dropout, batch order) comes from
         # random_state; fork_rng keeps torch's global generator untouched.
-        forward, gram = None, None
-        if self.encoder_kernel is not None:
-            # The kernel columns of the training rows: the row-span gradient of each
-            # batch lands on its own samples' dual coefficients.
-            columns = torch.as_tensor(kernel_columns, dtype=torch.long)
-            forward = lambda model, xb, idx: model(xb, kernel_columns=columns[idx])  # noqa: E731
-            gram = to_tensor(X[:, X.shape[1] - self.n_encoded_features:])
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = self._build_model(X.shape[1], dtype)
-            if self.encoder_kernel is not None and kernel_columns.size < X.shape[0]:
-                # Samples held out for early stopping never get a gradient on their
-                # own coefficients: start them at 0, or their random start would stay
-                # in their encoder outputs (unlike any new sample's).
-                held_out = np.setdiff1d(np.arange(X.shape[0]), kernel_columns)
-                with torch.no_grad():
-                    model.encoder.weight[:, torch.as_tensor(held_out)] = 0.0
+            model = self._build_model(X.shape[1], n_encoded, dtype)
+            if self.encoder is not None:
+                self.encoder.initialize(model.encoder, fit_rows, X.shape[0])
             if not (self.warm_start and self._same_architecture(model)):
                 self.model_ = model
-            optimizer = self._make_optimizer(self.model_)
-            generator = torch.Generator().manual_seed(seed)
-            result = train_module(
-                self.model_, optimizer, self._loss, tX, tT, validation=validation,
-                score_fn=None if monitor == "loss" else self._score_fn(monitor, t_valid),
-                penalty_value=lambda: self._penalty_value(gram),
-                max_epochs=self.max_epochs,
-                batch_size=batch_size, n_iter_no_change=self.n_iter_no_change,
-                tol=self.tol, generator=generator, verbose=bool(self.verbose),
-                description=type(self).__name__, forward=forward,
-            )
+            forward = (None if self.encoder is None
+                       else self.encoder.training_forward(fit_rows))
+            if self.solver == "fista":
+                result = self._fit_full_batch(tX, tT, validation, monitor, t_valid,
+                                              forward)
+            else:
+                result = train_module(
+                    self.model_, self._make_optimizer(self.model_), self._loss, tX, tT,
+                    validation=validation,
+                    score_fn=(None if monitor == "loss"
+                              else self._score_fn(monitor, t_valid)),
+                    penalty_value=lambda: self._penalty_value(gram),
+                    max_epochs=self.max_epochs,
+                    batch_size=batch_size, n_iter_no_change=self.n_iter_no_change,
+                    tol=self.tol, generator=torch.Generator().manual_seed(seed),
+                    verbose=bool(self.verbose), description=type(self).__name__,
+                    forward=forward,
+                )
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
         self.best_score_ = result.best_score
         self.n_iter_ = len(result.history)
         self.monitor_ = monitor if validation is not None else None
-        self._set_weight_attributes()
+        self._set_weight_attributes(n_encoded)
         self._set_kkt_certificate(tX, tT)
         return self
 
-    def _check_kernel_input(self, X) -> None:
-        """The contract of ``encoder_kernel="precomputed"`` (see the class docstring)."""
-        if self.encoder_kernel is None:
-            return
-        n_ref = self.n_encoded_features
-        if n_ref != X.shape[0]:
-            raise ValueError(
-                f"encoder_kernel='precomputed' reads the last n_encoded_features columns "
-                f"of X as the kernel between fit's own samples, so n_encoded_features "
-                f"must equal the number of samples passed to fit ({X.shape[0]}); got "
-                f"{n_ref}. Build the columns with riata.data.genotype_kernel."
-            )
-        gram = np.asarray(X[:, X.shape[1] - n_ref:])
-        scale = max(float(np.abs(np.diagonal(gram)).max()), np.finfo(gram.dtype).tiny)
-        if not np.allclose(gram, gram.T, rtol=0, atol=1e-4 * scale):
-            raise ValueError(
-                "encoder_kernel='precomputed': the last n_encoded_features columns of X "
-                "in fit must be the kernel among fit's own samples, in the same order as "
-                "the rows (a symmetric matrix); this block is not symmetric. Were the "
-                "rows reordered without the kernel columns?"
-            )
-        pen = self.encoder_penalty
-        if pen is not None and (not isinstance(pen, L2) or pen.penalty_factor is not None):
-            raise ValueError(
-                f"encoder_kernel='precomputed' trains the encoder in the span of the "
-                f"training samples, which is exact only for no encoder penalty or a plain "
-                f"L2 (no penalty_factor); got encoder_penalty={pen!r}. A per-SNP penalty "
-                f"needs the SNP weights: use encoder_kernel=None."
-            )
+    def _fit_full_batch(self, tX, tT, validation, monitor, t_valid, forward):
+        """``solver="fista"``: to convergence on the training objective, full batch.
 
-    def _target_tensor(self, t, dtype):
-        return torch.as_tensor(t, dtype=dtype)
+        No early stopping: the fit ends at a stationary point, whose zeros the KKT
+        certificate can confirm; the validation data only score the result.
+        """
+        groups = penalized_param_groups(self.model_, self._penalties(self.model_))
+        result = train_full_batch(self.model_, self._loss, tX, tT, groups,
+                                  max_iter=self.max_epochs, tol=self.tol,
+                                  n_iter_no_change=self.n_iter_no_change,
+                                  forward=forward)
+        if validation is not None:
+            with torch.no_grad():
+                out = self.model_(validation[0])
+                loss = float(self._loss(out, validation[1]))
+            result.best_score = (-loss if monitor == "loss" else float(
+                self._score_fn(monitor, t_valid)(out.cpu().numpy(),
+                                                 validation[1].cpu().numpy())))
+            result.history[-1]["valid_loss"] = loss
+        return result
 
-    def _build_model(self, n_features: int, dtype) -> MLP:
+    def _build_model(self, n_features: int, n_encoded: int, dtype) -> MLP:
+        n_outputs = self._n_outputs()
+        skip = n_outputs if self.skip_connection else 0
+        encoder = (None if not n_encoded else
+                   self.encoder.build_module(n_encoded, skip))
         return MLP(
-            n_features, self._n_outputs(), self.hidden_layer_sizes, self.activation,
-            self.dropout, n_encoded=self.n_encoded_features, encoder_dim=self.encoder_dim,
-            encoder_kernel=self.encoder_kernel is not None,
+            n_features - n_encoded, n_outputs, self.hidden_layer_sizes, self.activation,
+            self.dropout, encoder=encoder, skip_connection=self.skip_connection,
         ).to(dtype)
 
     def _same_architecture(self, model: MLP) -> bool:
         """Whether warm_start may continue from the current ``model_``."""
         old = getattr(self, "model_", None)
-        if old is None:
+        if old is None or type(old.encoder) is not type(model.encoder):
             return False
         shapes = [p.shape for p in model.parameters()]
-        if type(old.encoder) is not type(model.encoder):
-            return False
         return shapes == [p.shape for p in old.parameters()] and (
             next(old.parameters()).dtype == next(model.parameters()).dtype
         )
 
-    def initial_gradient(self, X, y, *, parameter: str = INPUT_LAYER_WEIGHT) -> torch.Tensor:
-        """Gradient of the training loss for a weight (the first layer's) at zero.
-
-        The network is built as ``fit`` would build it (same ``random_state``), its
-        first-layer weight set to zero, and the mean training loss differentiated; the
-        result feeds ``penalty.alpha_max``. For a network the deeper layers are at
-        their initial values, so the alpha_max this gives is where a path *starts*
-        with every first-layer group zero, not a bound that holds after training.
-        The network is left in ``model_``, so that a following ``fit`` with
-        ``warm_start=True`` starts from the zero first layer. The first-layer biases
-        are made positive there (their absolute value), so that no ReLU unit starts
-        dead: at a zero first layer a unit with a negative bias would get no gradient.
-
-        Parameters
-        ----------
-        X, y : array-like
-            Training data.
-        parameter : {"input_layer.weight", "encoder.weight"}, default="input_layer.weight"
-            The weight set to zero and differentiated.
-
-        Returns
-        -------
-        Tensor of the parameter's shape
-        """
-        X, y = validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32],
-                             multi_output=True, y_numeric=not self._stratify)
-        self._check_kernel_input(X)
-        targets = self._encode_targets(y, reset=True)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        dtype = _DTYPES[self.dtype]
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = self._build_model(X.shape[1], dtype)
-        if parameter == ENCODER_WEIGHT and self.encoder_kernel is not None:
-            raise ValueError(
-                "With encoder_kernel='precomputed' the encoder weight holds dual "
-                "coefficients, not one column per SNP: it has no SNP-level gradient or "
-                "alpha_max. Use encoder_kernel=None for an encoder penalty path."
-            )
-        weight = dict(model.named_parameters()).get(parameter)
-        if weight is None:
-            raise ValueError(
-                f"parameter must name a weight of the network, one of "
-                f"{[n for n, _ in model.named_parameters()]}; got {parameter!r}."
-            )
-        with torch.no_grad():
-            weight.zero_()
-            if parameter == INPUT_LAYER_WEIGHT and len(self.hidden_layer_sizes) > 0:
-                # With a zero first layer a hidden unit sees only its bias; a ReLU unit
-                # with a negative bias would pass no gradient and stay dead along the
-                # whole path. Positive biases keep every unit alive at the start.
-                model.input_layer.bias.abs_()
-        loss = self._loss(model(_as_tensor(X, dtype)),
-                          self._target_tensor(targets, dtype))
-        (grad,) = torch.autograd.grad(loss, weight)
-        self.model_ = model
-        return grad.detach()
-
-    def _penalties(self, model) -> dict:
+    def _penalties(self, model: MLP) -> dict:
         """Penalty per parameter-name pattern (first match wins; biases never)."""
         ridge = L2(alpha=self.hidden_alpha) if self.hidden_alpha > 0 else None
         penalties = {INPUT_LAYER_WEIGHT: self.penalty_}
         if model.encoder is not None:
-            penalties[ENCODER_WEIGHT] = (
-                self.encoder_penalty_ if self.encoder_penalty is not None else ridge)
+            penalties[ENCODER_WEIGHT] = self.encoder.weight_penalty(ridge)
         if len(self.hidden_layer_sizes) > 0:
             penalties["body.*.weight"] = ridge
         return penalties
@@ -399,48 +347,185 @@ class BaseSparseMLP(BaseEstimator):
         return ProxAdam(groups, lr=self.learning_rate_init)
 
     def _penalty_value(self, gram=None) -> float:
-        """The penalty part of the objective at the current weights.
-
-        ``gram`` (kernel encoders) is the kernel among the reference samples: the
-        encoder's ridge is then ``alpha / 2 * ||E||^2 = alpha / 2 * tr(W K W^T)``, the
-        value of the explicit encoder, not of its dual coefficients.
-        """
+        """The penalty part of the objective at the current weights."""
         params = dict(self.model_.named_parameters())
         total = 0.0
         with torch.no_grad():
             for pattern, penalty in self._penalties(self.model_).items():
                 if penalty is None:
                     continue
-                if pattern == ENCODER_WEIGHT and gram is not None:
-                    total += 0.5 * float(penalty.alpha) * float(
-                        self.model_.encoder.squared_norm(gram))
+                if pattern == ENCODER_WEIGHT:
+                    total += self.encoder.penalty_value(self.model_.encoder, penalty, gram)
                     continue
                 total += sum(float(penalty.value(p)) for name, p in params.items()
                              if fnmatchcase(name, pattern))
         return total
 
+    # -- hooks for path solvers -----------------------------------------------------------
+    def fit_null(self, X, y):
+        """Fit the null model: every first-layer weight zero, the intercept optimal.
+
+        Builds the network as ``fit`` would (same ``random_state``), sets the first-layer
+        weight (skip rows included) to zero, makes the first hidden layer's biases
+        positive (their absolute value: with a zero first layer a ReLU unit with a
+        negative bias would pass no gradient and stay dead along a path) and sets the
+        output bias so that the network's constant output is the best constant for the
+        training targets (the log-odds of the class frequencies, or the target mean).
+        The penalized first-layer weights are then at the optimum of every
+        ``alpha >= alpha_max``, and :meth:`loss_gradient` there gives the exact
+        ``alpha_max`` of a linear model (glmnet's null model). A following ``fit`` with
+        ``warm_start=True`` starts from here. Deeper layers keep their random
+        initialization, so for a network alpha_max is that of this start.
+
+        Returns
+        -------
+        self
+        """
+        self._check_settings()
+        X, targets = self._validated(X, y)
+        n_encoded = self._n_encoded(X)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        dtype = _DTYPES[self.dtype]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = self._build_model(X.shape[1], n_encoded, dtype)
+        with torch.no_grad():
+            model.input_layer.weight.zero_()
+            if len(self.hidden_layer_sizes) > 0:
+                model.input_layer.bias.abs_()
+            best = self._null_output(self._target_tensor(targets, dtype))
+            model.output_bias().add_(best - model.output_offset())
+        model.eval()
+        self.penalty_ = None if self.penalty is None else clone(self.penalty)
+        self.model_ = model
+        self._set_weight_attributes(n_encoded)
+        return self
+
+    def loss_gradient(self, X, y) -> dict:
+        """Gradient of the mean training loss for every weight, at the current weights.
+
+        The data term only (no penalty), with dropout off: what the optimality (KKT)
+        conditions compare with the penalty. Nothing is changed.
+
+        Returns
+        -------
+        dict of str to Tensor
+            Parameter name (``"input_layer.weight"``, ``"encoder.weight"``, ...) ->
+            gradient of that parameter's shape.
+        """
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        dtype = next(self.model_.parameters()).dtype
+        targets = self._target_tensor(self._encode_targets(np.asarray(y), reset=False),
+                                      dtype)
+        model = copy.deepcopy(self.model_).eval()
+        with torch.enable_grad():
+            loss = self._loss(model(_as_tensor(X, dtype)), targets)
+            names, params = zip(*model.named_parameters())
+            grads = torch.autograd.grad(loss, params, allow_unused=True)
+        return {name: (torch.zeros_like(p) if g is None else g.detach())
+                for name, p, g in zip(names, params, grads)}
+
+    def loss_samples(self, X, y) -> np.ndarray:
+        """Per-sample loss of the fitted model: log-loss, or half squared error.
+
+        The terms whose mean is the training loss (:meth:`fit`'s objective without
+        the penalty), evaluated in float64 on ``(X, y)``; the path solvers choose alpha
+        from them on validation data (:func:`riata.estimators.choose_alpha`).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "model_")
+        targets = self._target_tensor(self._encode_targets(np.asarray(y), reset=False),
+                                      torch.float64)
+        outputs = torch.as_tensor(self._forward(X), dtype=torch.float64)
+        return self._sample_losses(outputs, targets).numpy()
+
+    def first_layer_output_gradient(self, X, y) -> np.ndarray:
+        """Gradient of the mean training loss with respect to the first layer's outputs.
+
+        ``G`` of shape ``(n_samples, n_first_rows)`` at the current weights, dropout
+        off (skip rows included). The gradient of the first-layer weight column of any
+        input ``z`` of shape ``(n_samples,)`` is ``G.T @ z``, whether or not ``z`` is a
+        column of ``X``: a working-set solver checks the inputs it left out with it
+        (:func:`riata.estimators.fit_genotype_path`). Not for models with an encoder.
+        """
+        check_is_fitted(self, "model_")
+        if self.model_.encoder is not None:
+            raise ValueError("first_layer_output_gradient is for networks without an "
+                             "encoder (the encoder's outputs enter the first layer).")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        dtype = next(self.model_.parameters()).dtype
+        targets = self._target_tensor(self._encode_targets(np.asarray(y), reset=False),
+                                      dtype)
+        model = copy.deepcopy(self.model_).eval()
+        x = _as_tensor(X, dtype)
+        with torch.enable_grad():
+            first = model.input_layer(x).detach().requires_grad_(True)
+            hidden = first.shape[1] - model.n_skip
+            out = model.body(first[:, :hidden])
+            if model.n_skip:
+                out = out + first[:, hidden:]
+            (grad,) = torch.autograd.grad(self._loss(out, targets), first)
+        return grad.detach().cpu().numpy()
+
+    def select_inputs(self, source) -> BaseSparseMLP:
+        """Change the plain input columns of the fitted network, keeping its weights.
+
+        ``source[i]`` is the current input column whose first-layer weights new column
+        ``i`` takes over, or -1 for a new input, whose weights start at zero. A
+        following ``fit`` with ``warm_start=True`` on the new columns continues from
+        here. Used by working-set solvers as their set of inputs changes.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "model_")
+        source = np.asarray(source, dtype=np.int64)
+        old = self.model_
+        if old.encoder is not None:
+            raise ValueError("select_inputs is for networks without an encoder.")
+        if source.ndim != 1 or (source >= old.n_features).any() or (source < -1).any():
+            raise ValueError(f"source must list current columns (0..{old.n_features - 1})"
+                             f" or -1; got {source.tolist()[:10]}.")
+        dtype = next(old.parameters()).dtype
+        model = MLP(source.size, self._n_outputs(), self.hidden_layer_sizes,
+                    self.activation, self.dropout,
+                    skip_connection=self.skip_connection).to(dtype)
+        state = {k: v.clone() for k, v in old.state_dict().items()}
+        weight = old.input_layer.weight.detach()
+        new_weight = weight.new_zeros(weight.shape[0], source.size)
+        kept = np.flatnonzero(source >= 0)
+        new_weight[:, torch.as_tensor(kept)] = weight[:, torch.as_tensor(source[kept])]
+        state[INPUT_LAYER_WEIGHT] = new_weight
+        model.load_state_dict(state)
+        model.eval()
+        self.model_ = model
+        self.n_features_in_ = int(source.size)
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self
+
     # -- fitted attributes ------------------------------------------------------------
-    def _set_weight_attributes(self) -> None:
+    def _set_weight_attributes(self, n_encoded: int = 0) -> None:
         """The attributes derived from the weights alone (also used on reload)."""
         weight = self.model_.input_layer.weight.detach()
         self.first_layer_weights_ = weight.T.cpu().numpy().copy()
         self.feature_importances_ = torch.linalg.vector_norm(weight, dim=0).cpu().numpy()
         support = (weight != 0).any(dim=0).cpu().numpy()
-        names = self._input_names()
+        names = self._input_names(n_encoded)
         self.first_layer_feature_names_ = names
         self.selected_features_ = names[support]
-        # A refit may switch between the two encoder forms: drop the other form's
-        # attributes rather than leave them describing a previous fit.
-        for stale in ("encoder_dual_coef_", "encoder_weights_", "selected_encoded_features_"):
-            if hasattr(self, stale):
-                delattr(self, stale)
-        if self.model_.encoder is not None and self.encoder_kernel is not None:
-            self.encoder_dual_coef_ = self.model_.encoder.weight.detach().T.cpu().numpy().copy()
-        elif self.model_.encoder is not None:
-            enc = self.model_.encoder.weight.detach()
-            self.encoder_weights_ = enc.T.cpu().numpy().copy()
-            encoded = self._raw_names()[self.n_features_in_ - self.n_encoded_features:]
-            self.selected_encoded_features_ = encoded[(enc != 0).any(dim=0).cpu().numpy()]
+        if self.encoder is not None and self.model_.encoder is not None:
+            self.encoder_ = clone(self.encoder)
+            self.encoder_.set_fitted(self.model_.encoder, n_encoded,
+                                     self._raw_names()[self.n_features_in_ - n_encoded:])
+        elif hasattr(self, "encoder_"):
+            del self.encoder_
         if len(self.hidden_layer_sizes) == 0:
             self._set_linear_attributes(weight, self.model_.input_layer.bias.detach())
 
@@ -471,13 +556,13 @@ class BaseSparseMLP(BaseEstimator):
             return np.asarray(self.feature_names_in_, dtype=object)
         return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
 
-    def _input_names(self) -> np.ndarray:
+    def _input_names(self, n_encoded: int) -> np.ndarray:
         """Names of the first layer's inputs: ``genetic_k`` units, then plain columns."""
         names = self._raw_names()
-        if not self.n_encoded_features:
+        if not n_encoded:
             return names
-        genetic = [f"genetic_{k}" for k in range(self.encoder_dim)]
-        plain = names[: self.n_features_in_ - self.n_encoded_features]
+        genetic = [f"genetic_{k}" for k in range(self.model_.n_encoder_units)]
+        plain = names[: self.n_features_in_ - n_encoded]
         return np.asarray(genetic + list(plain), dtype=object)
 
     def _forward(self, X) -> np.ndarray:

@@ -45,8 +45,14 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     penalty_mode : {"proximal", "autograd", "shrink"}, default="proximal"
     shrink_clip : bool, default=False
         In ``"shrink"`` mode, set weights that would cross zero to zero.
-    solver : {"adam", "sgd"}, default="adam"
-        :class:`riata.optim.ProxAdam` or :class:`riata.optim.ProxSGD` (with momentum).
+    solver : {"adam", "sgd", "fista"}, default="adam"
+        :class:`riata.optim.ProxAdam` or :class:`riata.optim.ProxSGD` (with momentum)
+        on mini-batches, with early stopping; or ``"fista"``: full-batch accelerated
+        proximal gradient with backtracking (:func:`riata.training.train_full_batch`),
+        run to convergence (``max_epochs`` iterations at most, ``tol`` the relative
+        objective decrease that counts as progress): the fit then ends at a stationary
+        point whose zeros the KKT certificate confirms. ``"fista"`` ignores
+        ``batch_size``, ``learning_rate_init`` and early stopping.
     learning_rate_init : float, default=1e-3
     momentum : float, default=0.9
         Only for ``solver="sgd"``.
@@ -61,36 +67,25 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     n_iter_no_change : int, default=10
     tol : float, default=1e-4
         Minimum improvement of the monitored score that resets the patience.
-    monitor : {"auto", "roc_auc", "average_precision", "loss"}, default="auto"
-        Validation criterion. "auto" is "roc_auc" when every class occurs in the
-        validation set, "loss" otherwise.
+    monitor : {"auto", "loss", "roc_auc", "average_precision"}, default="auto"
+        Validation criterion of the best epoch. "auto" is "loss" (the validation
+        log-loss): AUROC and AP are rank statistics that plateau and jump on small
+        validation sets, so early stopping on them stopped the case study's
+        clinical-only network at epochs 4-13 (issue 9); the loss is smooth.
     dtype : {"float32", "float64"}, default="float32"
-    n_encoded_features : int, default=0
-        The last ``n_encoded_features`` columns of ``X`` (e.g. standardized SNP
-        genotypes) pass through a learned linear encoder to ``encoder_dim`` units,
-        which the first layer sees as inputs ``genetic_0 ... genetic_{encoder_dim-1}``
-        before the other columns.
-    encoder_dim : int, default=20
-    encoder_penalty : Penalty or None, default=None
-        Penalty on the encoder weight (one column per encoded input): a
-        ``GroupLasso`` here selects SNPs.
-    encoder_kernel : {None, "precomputed"}, default=None
-        With "precomputed" the last ``n_encoded_features`` columns of ``X`` are not
-        SNPs but a linear kernel ``K(x, x_j) = z(x) . z(x_j)`` against the samples
-        ``x_j`` passed to ``fit`` (scikit-learn's ``kernel="precomputed"``
-        convention: a square Gram matrix in ``fit``, ``n_samples x n_fit_samples``
-        for ``validation_data``, ``predict`` and ``score``), as built by
-        :func:`riata.data.genotype_kernel`. The encoder then holds dual coefficients
-        ``W`` (explicit encoder ``E = W Z_fit``) and is trained with the row-span
-        gradient: with ``solver="sgd"`` every step equals the step of the explicit
-        encoder on ``Z`` started from ``E0 = W0 Z_fit``, but costs O(n^2) instead of
-        O(n p) per epoch; with ``solver="adam"`` the coordinates differ, the
-        objective and its stationary points do not. Only for ``encoder_penalty``
-        None or a plain ``L2``, whose value is computed as ``alpha/2 ||E||^2``. The
-        kernel columns belong to ``fit``'s samples, so tools that split ``X`` into
-        folds (``GridSearchCV``, ``cross_val_score``) cannot be used with it: pass
-        ``validation_data`` (or use :func:`riata.estimators.fit_alpha_path`), and
-        :func:`riata.estimators.explicit_encoder_estimator` for a model over the SNPs.
+    skip_connection : bool, default=False
+        Give every first-layer input (and every encoded SNP) a linear path to the
+        output beside the network, in the same penalty group as its network weights
+        (:class:`riata.models.SkipLinear`; LassoNet's residual layer, penalized with
+        the input's first-layer weights instead of LassoNet's hierarchy constraint).
+        Where every input weight is zero the linear path still has the gradient of a
+        linear model, so a path from ``alpha_max`` lets inputs enter as a lasso would;
+        without it the first layer's gradient depends on the random deeper layers.
+    encoder : GenotypeEncoder or None, default=None
+        A learned linear encoder of the trailing columns of ``X`` (genotypes, or a
+        genotype kernel), whose ``dim`` outputs the first layer sees as inputs
+        ``genetic_0 ...`` before the other columns; see
+        :class:`riata.estimators.GenotypeEncoder`.
     hidden_alpha : float, default=1e-4
         Ridge (``L2``) strength on the weights after the first layer, and on the
         encoder unless ``encoder_penalty`` is set. A penalty on the first layer alone
@@ -118,21 +113,15 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         First-layer weights, one row per input variable (the transpose of torch's
         ``input_layer.weight``); what the heat maps draw.
     feature_importances_ : ndarray of shape (n_first_inputs,)
-        L2 norm of each input variable's first-layer weights.
+        L2 norm of each input variable's first-layer weights (skip weights included).
     first_layer_feature_names_ : ndarray of str
         Names of the first layer's inputs: ``feature_names_in_`` (or ``x0, x1, ...``),
         with the encoded columns replaced by ``genetic_0 ...`` in front.
     selected_features_ : ndarray of str
         Names of the first-layer inputs with a nonzero first-layer weight.
-    encoder_weights_ : ndarray of shape (n_encoded_features, encoder_dim)
-        Only with ``n_encoded_features > 0`` and ``encoder_kernel=None``.
-    selected_encoded_features_ : ndarray of str
-        Encoded columns with a nonzero encoder weight (only with an encoder over
-        features, not with ``encoder_kernel="precomputed"``).
-    encoder_dual_coef_ : ndarray of shape (n_encoded_features, encoder_dim)
-        Only with ``encoder_kernel="precomputed"``: the encoder's dual coefficients,
-        one row per fit sample (:func:`riata.data.kernel_encoder_weights` turns them
-        into per-SNP weights).
+    encoder_ : GenotypeEncoder
+        Only with an ``encoder``: its fitted copy, holding the encoder's weights
+        (``weights_`` / ``selected_features_``, or ``dual_coef_`` for a kernel).
     kkt_violation_ : ndarray of shape (n_first_inputs,)
         For each input whose weights are all zero, the smallest ``alpha`` at which that
         zero is optimal (given the full-batch training gradient at the returned
@@ -202,31 +191,40 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     def _n_outputs(self):
         return 1 if self.classes_.size == 2 else int(self.classes_.size)
 
+    def _null_output(self, targets):
+        """The best constant logit(s): the log-odds of the class frequencies."""
+        if self.classes_.size == 2:
+            p = targets.double().mean()
+            return torch.log(p / (1 - p)).reshape(1).to(targets.dtype)
+        counts = torch.bincount(targets, minlength=self.classes_.size).double()
+        # A class absent from the training targets has no finite best logit; a large
+        # negative one (probability ~1e-13) stands in for -inf.
+        logits = torch.log(torch.clamp(counts / counts.sum(), min=1e-13))
+        return logits - logits.mean()
+
     def _target_tensor(self, t, dtype):
         if self.classes_.size == 2:
             return torch.as_tensor(t, dtype=dtype).reshape(-1, 1)
         return torch.as_tensor(t, dtype=torch.long)
 
-    def _loss(self, outputs, targets):
+    def _sample_losses(self, outputs, targets):
         if outputs.shape[1] == 1:
-            return F.binary_cross_entropy_with_logits(outputs, targets)
-        return F.cross_entropy(outputs, targets)
+            return F.binary_cross_entropy_with_logits(outputs, targets,
+                                                      reduction="none")[:, 0]
+        return F.cross_entropy(outputs, targets, reduction="none")
 
     def _resolve_monitor(self, t_valid):
-        if self.monitor != "auto":
-            if t_valid is not None and self.monitor != "loss":
-                present = np.unique(np.asarray(t_valid).ravel())
-                if present.size < self.classes_.size:
-                    raise ValueError(
-                        f"monitor={self.monitor!r} needs every class in the validation "
-                        f"set, which holds only {present.size} of {self.classes_.size}; "
-                        "use monitor='loss' or a larger validation set."
-                    )
-            return self.monitor
-        if t_valid is None:
+        if self.monitor in ("auto", "loss"):
             return "loss"
-        present = np.unique(np.asarray(t_valid).ravel())
-        return "roc_auc" if present.size == self.classes_.size else "loss"
+        if t_valid is not None:
+            present = np.unique(np.asarray(t_valid).ravel())
+            if present.size < self.classes_.size:
+                raise ValueError(
+                    f"monitor={self.monitor!r} needs every class in the validation "
+                    f"set, which holds only {present.size} of {self.classes_.size}; "
+                    "use monitor='loss' or a larger validation set."
+                )
+        return self.monitor
 
     def _score_fn(self, monitor, t_valid):
         n_classes = self.classes_.size

@@ -1,73 +1,184 @@
-"""Warm-started regularization paths with the alpha chosen on validation data."""
+"""Warm-started regularization paths, with alpha chosen on validation data."""
 
 from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
 
+from ..models import INPUT_LAYER_WEIGHT
 from ..penalties import L1
 
-__all__ = ["AlphaPath", "compute_alpha_max", "fit_alpha_path"]
+__all__ = ["PathRecord", "AlphaPath", "choose_alpha", "compute_alpha_max",
+           "fit_alpha_path", "PATH_RULES"]
+
+#: The accepted values of ``rule``.
+PATH_RULES = ("best", "1se")
 
 
-@dataclass
+@dataclass(frozen=True)
+class PathRecord:
+    """One alpha of a path: the fit there and its validation loss.
+
+    Attributes
+    ----------
+    alpha : float
+    valid_loss : float
+        Mean per-sample validation loss (log-loss, or half squared error).
+    valid_loss_se : float
+        Its standard error, ``sd / sqrt(n_valid)``.
+    valid_score : float
+        The estimator's monitored validation score at its best epoch (``-loss`` when
+        it monitors the loss).
+    n_selected : int
+        First-layer inputs with a nonzero weight (genetic units and plain columns).
+    best_epoch, n_epochs : int
+    objective : float
+        Training objective (mean loss + penalty) at the last epoch.
+    fit_seconds : float
+    n_snps : int
+        Genotype paths: SNPs with a nonzero weight (0 otherwise).
+    working_set : int
+        Genotype paths: SNP columns in the final working set of this alpha.
+    rounds : int
+        Genotype paths: fits until no SNP left out violated its KKT condition.
+    max_kkt_outside : float
+        Genotype paths: largest KKT ratio of the SNPs left out (<= 1 certifies their
+        zeros); NaN otherwise.
+    """
+
+    alpha: float
+    valid_loss: float
+    valid_loss_se: float
+    valid_score: float
+    n_selected: int
+    best_epoch: int
+    n_epochs: int
+    objective: float
+    fit_seconds: float
+    n_snps: int = 0
+    working_set: int = 0
+    rounds: int = 0
+    max_kkt_outside: float = math.nan
+
+
+@dataclass(frozen=True, eq=False)
 class AlphaPath:
     """A fitted regularization path.
 
     Attributes
     ----------
-    alphas : ndarray of shape (n_alphas,)
-        Decreasing.
-    records : list of dict
-        One per alpha: ``alpha``, ``valid_score``, ``best_epoch``, ``n_epochs``,
-        ``n_selected``, ``objective`` (training objective at the last epoch).
-    group_norms : ndarray of shape (n_alphas, n_first_inputs)
-        Norm of each first-layer input's weights along the path.
+    alphas : ndarray of shape (n_fitted,)
+        Decreasing; the alphas actually fitted (a path stops early when the
+        validation loss stops improving, see ``n_alphas_no_change``).
+    records : tuple of PathRecord
+        One per alpha.
+    group_norms : ndarray of shape (n_fitted, n_first_inputs)
+        Norm of each first-layer input's weights along the path (plain inputs only for
+        a genotype path, whose SNP columns change along it).
     feature_names : ndarray of str
+        Names of the columns of ``group_norms``.
     best_index : int
-        The alpha with the best validation score (the first, i.e. largest alpha, among
-        ties).
+        The alpha chosen by ``rule``.
     best_estimator : estimator
-        The network fitted at ``alphas[best_index]``.
+        The model fitted at ``alphas[best_index]``.
     alpha_max : float
+    rule : {"best", "1se"}
+    best_columns : ndarray of int or None
+        Genotype paths: the SNP columns of ``best_estimator``'s trailing inputs, in
+        their order; None otherwise.
     """
 
     alphas: np.ndarray
-    records: list = field(default_factory=list)
-    group_norms: np.ndarray | None = None
-    feature_names: np.ndarray | None = None
-    best_index: int = 0
-    best_estimator: object = None
-    alpha_max: float = math.nan
+    records: tuple
+    group_norms: np.ndarray
+    feature_names: np.ndarray
+    best_index: int
+    best_estimator: object
+    alpha_max: float
+    rule: str = "1se"
+    best_columns: np.ndarray | None = None
 
     @property
     def best_alpha(self) -> float:
         return float(self.alphas[self.best_index])
 
+    @property
+    def best_record(self) -> PathRecord:
+        return self.records[self.best_index]
 
-_PARAMETERS = {"penalty": "input_layer.weight", "encoder_penalty": "encoder.weight"}
 
+def choose_alpha(sample_losses, rule: str = "1se") -> int:
+    """Index of the chosen alpha from per-sample validation losses along a path.
 
-def compute_alpha_max(estimator, X, y, *, param: str = "penalty") -> float:
-    """The alpha above which every penalized group of a layer starts at zero.
+    ``"best"``: the smallest mean loss (the largest alpha among ties). ``"1se"``: the
+    one-standard-error rule (Hastie, Tibshirani & Friedman, *The Elements of
+    Statistical Learning*, 2nd ed., section 7.10; glmnet's ``lambda.1se``): the largest
+    alpha whose loss is within one standard error of the best. On one validation set
+    the standard error is that of the *paired* per-sample differences to the best
+    alpha, ``sd(l_a - l_best) / sqrt(n)``: both losses come from the same samples, so
+    this is far smaller than the standard error of either loss, and the rule then
+    prefers a sparser model only when the better loss is within the noise of the
+    comparison.
 
-    From the KKT conditions at a zero first layer: ``penalty.alpha_max`` of the data
-    gradient there (see ``BaseSparseMLP.initial_gradient``). Ridge never produces
-    zeros (its alpha_max is infinite); its path then starts at the L1 alpha_max of the
-    same gradient, glmnet's convention of borrowing a sparse penalty's scale.
-    ``param="encoder_penalty"`` does the same for the genotype encoder's weight.
+    Parameters
+    ----------
+    sample_losses : sequence of ndarray of shape (n_valid,)
+        One array per alpha, in path order (decreasing alpha).
+    rule : {"best", "1se"}, default="1se"
+
+    Returns
+    -------
+    int
     """
-    if param not in _PARAMETERS:
-        raise ValueError(f"param must be one of {list(_PARAMETERS)}; got {param!r}.")
-    grad = estimator.initial_gradient(X, y, parameter=_PARAMETERS[param])
-    value = getattr(estimator, param).alpha_max(grad)
+    if rule not in PATH_RULES:
+        raise ValueError(f"rule must be one of {list(PATH_RULES)}; got {rule!r}.")
+    means = np.array([np.mean(s) for s in sample_losses])
+    best = int(np.argmin(means))
+    if rule == "best":
+        return best
+    for i in range(best + 1):
+        diff = np.asarray(sample_losses[i]) - np.asarray(sample_losses[best])
+        se = diff.std(ddof=1) / math.sqrt(diff.size) if diff.size > 1 else 0.0
+        if diff.mean() <= se:
+            return i
+    return best  # pragma: no cover - i = best always qualifies
+
+
+def compute_alpha_max(estimator, X, y) -> float:
+    """The alpha above which every first-layer input of the null model is optimal at 0.
+
+    From the KKT conditions at the null model (:meth:`BaseSparseMLP.fit_null`: every
+    first-layer weight zero, the intercept at its optimum): ``penalty.alpha_max`` of
+    the first layer's data gradient there. For a linear model this is exact (glmnet's
+    lambda_max); for a network it holds at the network's initial deeper layers. Ridge
+    never produces zeros (its alpha_max is infinite); its path then starts at the L1
+    alpha_max of the same gradient, glmnet's convention of borrowing a sparse
+    penalty's scale. The estimator is fitted to the null model on return.
+    """
+    if estimator.penalty is None:
+        raise ValueError("compute_alpha_max needs an estimator whose penalty is set; "
+                         "got None.")
+    estimator.fit_null(X, y)
+    grad = estimator.loss_gradient(X, y)[INPUT_LAYER_WEIGHT]
+    value = estimator.penalty.alpha_max(grad)
     if not math.isfinite(value):
         value = L1().alpha_max(grad)
     return float(value)
+
+
+def _record(est, alpha, losses, seconds, **extra) -> PathRecord:
+    return PathRecord(
+        alpha=float(alpha), valid_loss=float(np.mean(losses)),
+        valid_loss_se=float(np.std(losses) / math.sqrt(max(losses.size, 1))),
+        valid_score=float(est.best_score_), n_selected=int(len(est.selected_features_)),
+        best_epoch=int(est.best_epoch_), n_epochs=int(est.n_iter_),
+        objective=float(est.history_[-1]["objective"]), fit_seconds=float(seconds),
+        **extra)
 
 
 def fit_alpha_path(
@@ -77,17 +188,18 @@ def fit_alpha_path(
     *,
     validation_data,
     alphas=None,
-    n_alphas: int = 10,
+    n_alphas: int = 20,
     eps: float = 1e-2,
-    param: str = "penalty",
+    rule: str = "1se",
+    n_alphas_no_change: int | None = 3,
     callback=None,
 ) -> AlphaPath:
     """Fit ``estimator`` along a decreasing alpha grid with warm starts.
 
-    Each alpha starts from the previous alpha's weights (``warm_start=True``), keeps
-    its best validation epoch, and is scored on ``validation_data`` with the
-    estimator's ``monitor``; the alpha with the best score is chosen. The test set is
-    never seen here.
+    The path starts at the null model (:meth:`BaseSparseMLP.fit_null`); each alpha
+    starts from the previous alpha's weights (``warm_start=True``), keeps its best
+    validation epoch, and is scored by its per-sample validation loss; ``rule`` then
+    chooses the alpha (:func:`choose_alpha`). The test set is never seen here.
 
     Parameters
     ----------
@@ -98,54 +210,81 @@ def fit_alpha_path(
     validation_data : tuple (X_valid, y_valid)
     alphas : array-like, optional
         Explicit grid (sorted decreasing); otherwise ``n_alphas`` values spaced
-        geometrically from ``alpha_max`` down to ``eps * alpha_max``.
-    n_alphas : int, default=10
+        geometrically from ``alpha_max`` (:func:`compute_alpha_max`) down to
+        ``eps * alpha_max``.
+    n_alphas : int, default=20
     eps : float, default=1e-2
-    param : {"penalty", "encoder_penalty"}, default="penalty"
-        Which penalty's alpha the path varies.
+        glmnet's ``lambda.min.ratio`` for n < p.
+    rule : {"best", "1se"}, default="1se"
+        How the alpha is chosen from the validation losses (:func:`choose_alpha`).
+    n_alphas_no_change : int or None, default=3
+        Stop the path once the validation loss has not improved on its best for this
+        many alphas in a row (snpnet's early stopping, Qian et al. 2020): smaller
+        alphas only overfit more, and they cost the most. None walks the whole grid.
     callback : callable, optional
         ``callback(index, record)`` after each alpha (progress reporting).
 
     Returns
     -------
     AlphaPath
+
+    Raises
+    ------
+    ValueError
+        If the estimator has no penalty, ``alpha_max`` is 0 (no input varies), or
+        ``rule`` is unknown.
     """
-    if getattr(estimator, param, None) is None:
-        raise ValueError(f"fit_alpha_path needs an estimator whose {param} is set; got None.")
+    if rule not in PATH_RULES:
+        raise ValueError(f"rule must be one of {list(PATH_RULES)}; got {rule!r}.")
+    if estimator.penalty is None:
+        raise ValueError("fit_alpha_path needs an estimator whose penalty is set; "
+                         "got None.")
     est = clone(estimator).set_params(warm_start=True)
-    # Also leaves est.model_ with a zero first layer: the path starts from there.
-    alpha_max = compute_alpha_max(est, X, y, param=param)
+    alpha_max = compute_alpha_max(est, X, y)
     if alphas is None:
         if not alpha_max > 0:
             raise ValueError(
                 "alpha_max is 0: every first-layer gradient vanishes at zero, so no "
                 "penalty level is informative; check that the inputs vary."
             )
-        alphas = alpha_max * np.geomspace(1.0, eps, n_alphas)
+        alphas = _default_grid(alpha_max, eps, n_alphas)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
-    path = AlphaPath(alphas=alphas, alpha_max=alpha_max)
-    norms = []
-    best_score = -math.inf
+    X_valid, y_valid = validation_data
+    records, norms, losses, fitted = [], [], [], []
     for i, alpha in enumerate(alphas):
-        est.set_params(**{f"{param}__alpha": float(alpha)})
+        started = time.perf_counter()
+        est.set_params(penalty__alpha=float(alpha))
         est.fit(X, y, validation_data=validation_data)
-        record = {
-            "alpha": float(alpha),
-            "valid_score": float(est.best_score_),
-            "best_epoch": int(est.best_epoch_),
-            "n_epochs": int(est.n_iter_),
-            "n_selected": int(len(est.selected_features_)),
-            "objective": float(est.history_[-1]["objective"]),
-        }
-        path.records.append(record)
+        losses.append(est.loss_samples(X_valid, y_valid))
+        records.append(_record(est, alpha, losses[-1], time.perf_counter() - started))
         norms.append(est.feature_importances_.copy())
-        if record["valid_score"] > best_score:
-            best_score = record["valid_score"]
-            path.best_index = i
-            path.best_estimator = copy.deepcopy(est)
+        fitted.append(copy.deepcopy(est).set_params(warm_start=False))
         if callback is not None:
-            callback(i, record)
-    path.group_norms = np.vstack(norms)
-    path.feature_names = est.first_layer_feature_names_
-    path.best_estimator.set_params(warm_start=False)
-    return path
+            callback(i, records[-1])
+        if _stale(losses, n_alphas_no_change):
+            break
+    best = choose_alpha(losses, rule)
+    return AlphaPath(alphas=alphas[:len(records)], records=tuple(records),
+                     group_norms=np.vstack(norms),
+                     feature_names=est.first_layer_feature_names_, best_index=best,
+                     best_estimator=fitted[best], alpha_max=alpha_max, rule=rule)
+
+
+def _default_grid(alpha_max: float, eps: float, n_alphas: int) -> np.ndarray:
+    """``n_alphas`` values from alpha_max down to ``eps * alpha_max``, geometrically.
+
+    The first is ``alpha_max (1 + 1e-9)``: at alpha_max the input whose gradient sets
+    it is exactly at its threshold, and rounding must not let it in there.
+    """
+    grid = alpha_max * np.geomspace(1.0, eps, n_alphas)
+    grid[0] *= 1 + 1e-9
+    return grid
+
+
+def _stale(losses, n_alphas_no_change) -> bool:
+    """Whether the last ``n_alphas_no_change`` alphas all failed to beat the best."""
+    if n_alphas_no_change is None:
+        return False
+    means = [float(np.mean(s)) for s in losses]
+    best = int(np.argmin(means))
+    return len(means) - 1 - best >= n_alphas_no_change

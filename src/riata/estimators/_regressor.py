@@ -27,8 +27,8 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
     ----------
     hidden_layer_sizes, activation, dropout, penalty, penalty_mode, shrink_clip, \
 solver, learning_rate_init, momentum, batch_size, max_epochs, early_stopping, \
-validation_fraction, n_iter_no_change, tol, dtype, n_encoded_features, encoder_dim, \
-encoder_penalty, encoder_kernel, warm_start, hidden_alpha, random_state, verbose
+validation_fraction, n_iter_no_change, tol, dtype, skip_connection, encoder, warm_start, \
+hidden_alpha, random_state, verbose
         As in :class:`SparseMLPClassifier` (the validation split is not stratified).
     monitor : {"auto", "loss", "r2"}, default="auto"
         "auto" is "loss".
@@ -37,7 +37,7 @@ encoder_penalty, encoder_kernel, warm_start, hidden_alpha, random_state, verbose
     ----------
     model_, penalty_, first_layer_weights_, feature_importances_, selected_features_, \
 kkt_violation_, best_epoch_, best_score_, monitor_, history_, n_iter_, n_features_in_, \
-feature_names_in_, encoder_weights_, selected_encoded_features_, encoder_dual_coef_
+feature_names_in_, encoder_
         As in :class:`SparseMLPClassifier`.
     coef_ : ndarray of shape (n_features_in_,) or (n_targets, n_features_in_)
         Only when ``hidden_layer_sizes=()``.
@@ -70,8 +70,12 @@ feature_names_in_, encoder_weights_, selected_encoded_features_, encoder_dual_co
     def _n_outputs(self):
         return self._n_targets
 
-    def _loss(self, outputs, targets):
-        return 0.5 * ((outputs - targets) ** 2).sum(dim=1).mean()
+    def _null_output(self, targets):
+        """The best constant output: the mean of each target."""
+        return targets.mean(dim=0)
+
+    def _sample_losses(self, outputs, targets):
+        return 0.5 * ((outputs - targets) ** 2).sum(dim=1)
 
     def _resolve_monitor(self, t_valid):
         # "auto" is the loss; without validation data there is nothing to score.

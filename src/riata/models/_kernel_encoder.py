@@ -63,11 +63,12 @@ class KernelEncoder(nn.Linear):
     ----------
     n_reference : int
         Kernel columns (reference samples).
-    encoder_dim : int
+    out_features : int
+        Encoder outputs (units, plus any skip rows).
     """
 
-    def __init__(self, n_reference: int, encoder_dim: int):
-        super().__init__(n_reference, encoder_dim, bias=False)
+    def __init__(self, n_reference: int, out_features: int):
+        super().__init__(n_reference, out_features, bias=False)
 
     def reset_parameters(self) -> None:
         # nn.Linear's U(-1/sqrt(fan_in), 1/sqrt(fan_in)) gives outputs of variance 1/3

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from ._kernel_encoder import KernelEncoder
-
-__all__ = ["MLP", "ACTIVATIONS", "INPUT_LAYER_WEIGHT", "ENCODER_WEIGHT"]
+__all__ = ["MLP", "SkipLinear", "ACTIVATIONS", "INPUT_LAYER_WEIGHT", "ENCODER_WEIGHT"]
 
 #: Name of the first-layer weight: the one regularized by default and drawn in heat
-#: maps. A ``(n_first, n_features)`` tensor in torch's layout: column j holds every
-#: weight leaving input variable j.
+#: maps. A ``(n_first_rows, n_first_inputs)`` tensor in torch's layout: column j holds
+#: every weight leaving input variable j (its skip weights included).
 INPUT_LAYER_WEIGHT = "input_layer.weight"
-#: Name of the genotype encoder's weight, ``(encoder_dim, n_encoded)``: one column per SNP.
+#: Name of the genotype encoder's weight, ``(n_encoder_rows, n_encoded)``: one column
+#: per SNP (or per reference sample of a kernel encoder).
 ENCODER_WEIGHT = "encoder.weight"
 
 ACTIVATIONS = {
@@ -25,6 +25,43 @@ ACTIVATIONS = {
     "elu": nn.ELU,
     "identity": nn.Identity,
 }
+
+
+class SkipLinear(nn.Module):
+    """A first layer whose last ``n_skip`` rows go straight to the network's output.
+
+    ``weight`` has shape ``(n_hidden + n_skip, n_inputs)``: rows ``0 .. n_hidden-1``
+    feed the first hidden layer, the last ``n_skip`` rows are a linear model of the
+    inputs added to the output (LassoNet's residual layer, Lemhadri et al. 2021). One
+    column of ``weight`` thus holds every weight of one input, so a group penalty on
+    its columns penalizes an input's linear and nonlinear weights together. Only the
+    hidden rows have a bias (the output layer has the intercept).
+
+    Parameters
+    ----------
+    n_inputs, n_hidden, n_skip : int
+    """
+
+    def __init__(self, n_inputs: int, n_hidden: int, n_skip: int):
+        super().__init__()
+        self.n_hidden, self.n_skip = n_hidden, n_skip
+        self.weight = nn.Parameter(torch.empty(n_hidden + n_skip, n_inputs))
+        self.bias = nn.Parameter(torch.empty(n_hidden))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # nn.Linear's initialization for the hidden rows; the skip rows start at zero
+        # (a linear model's usual start, and the value a path gives them at alpha_max).
+        hidden = self.weight[: self.n_hidden]
+        nn.init.kaiming_uniform_(hidden, a=math.sqrt(5))
+        with torch.no_grad():
+            self.weight[self.n_hidden:].zero_()
+        bound = 1 / math.sqrt(self.weight.shape[1]) if self.weight.shape[1] else 0.0
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = x @ self.weight.T
+        return torch.cat([out[:, : self.n_hidden] + self.bias, out[:, self.n_hidden:]], 1)
 
 
 class MLP(nn.Module):
@@ -37,7 +74,7 @@ class MLP(nn.Module):
     Parameters
     ----------
     n_features : int
-        Number of input variables.
+        Number of plain input columns (the first columns of ``x``).
     n_outputs : int
         1 for regression or binary classification (a logit), ``n_classes`` otherwise.
     hidden_layer_sizes : sequence of int, default=(20,)
@@ -45,28 +82,27 @@ class MLP(nn.Module):
     dropout : float in [0, 1), default=0.0
         Dropout after each hidden activation (never on the inputs: it would blur
         which input variables the first layer uses).
-    n_encoded : int, default=0
-        The last ``n_encoded`` input columns (e.g. SNP genotypes) pass through a learned
-        linear ``encoder`` to ``encoder_dim`` units first; the first layer then sees
-        ``[encoder outputs, remaining columns]``, in that order (rows ``genetic_0 ...``
-        before the clinical rows in the heat maps).
-    encoder_dim : int, default=20
-    encoder_kernel : bool, default=False
-        The encoded columns are rows of a precomputed kernel ``X X_ref^T`` (one column
-        per reference sample) and the encoder is a :class:`KernelEncoder` (dual
-        coefficients, row-span gradient) instead of an ``nn.Linear`` over the raw
-        columns.
+    encoder : nn.Module or None, default=None
+        A module applied to the columns of ``x`` after the first ``n_features`` (e.g.
+        a linear genotype encoder, built by :class:`riata.estimators.GenotypeEncoder`),
+        with an ``out_features`` attribute. Its first ``out_features - n_skip`` outputs
+        become first-layer inputs ``genetic_0 ...``, placed *before* the plain columns
+        (the heat maps' row order); with ``skip_connection`` its last ``n_outputs``
+        outputs are added to the network's output (the encoded inputs' own skip path).
+    skip_connection : bool, default=False
+        Give every first-layer input a linear path to the output as well
+        (:class:`SkipLinear`). Needs a hidden layer.
 
     Attributes
     ----------
-    input_layer : nn.Linear
-        First layer; its weight has shape ``(n_first, n_features)``.
+    input_layer : nn.Linear or SkipLinear
+        First layer; its weight has shape ``(n_first_rows, n_first_inputs)``, with
+        ``n_first_rows = hidden_layer_sizes[0] (+ n_outputs with a skip path)``.
     body : nn.Module
         Everything after the first linear map (``nn.Identity`` for a linear model).
-    encoder : nn.Linear or None
-        ``n_encoded -> encoder_dim``, without bias (the first layer has one); its
-        weight has one column per encoded input (a SNP, or a reference sample of a
-        :class:`KernelEncoder`).
+    encoder : nn.Module or None
+    n_skip : int
+        Skip rows of the first layer (and of the encoder): ``n_outputs`` or 0.
 
     Examples
     --------
@@ -77,6 +113,8 @@ class MLP(nn.Module):
     torch.Size([2, 1])
     >>> net.input_layer.weight.shape
     torch.Size([8, 5])
+    >>> MLP(5, 1, (8,), skip_connection=True).input_layer.weight.shape
+    torch.Size([9, 5])
     """
 
     def __init__(
@@ -86,9 +124,9 @@ class MLP(nn.Module):
         hidden_layer_sizes: Sequence[int] = (20,),
         activation: str = "relu",
         dropout: float = 0.0,
-        n_encoded: int = 0,
-        encoder_dim: int = 20,
-        encoder_kernel: bool = False,
+        *,
+        encoder: nn.Module | None = None,
+        skip_connection: bool = False,
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -100,17 +138,21 @@ class MLP(nn.Module):
             raise ValueError(f"hidden_layer_sizes must be positive; got {sizes}.")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); got {dropout!r}.")
-        if not 0 <= n_encoded <= n_features or encoder_dim < 1:
-            raise ValueError(
-                f"n_encoded must be in [0, n_features={n_features}] and encoder_dim >= 1; "
-                f"got n_encoded={n_encoded}, encoder_dim={encoder_dim}."
-            )
-        self.n_encoded = n_encoded
-        encoder = KernelEncoder if encoder_kernel else _linear_encoder
-        self.encoder = encoder(n_encoded, encoder_dim) if n_encoded else None
-        n_first_inputs = n_features - n_encoded + (encoder_dim if n_encoded else 0)
+        if skip_connection and not sizes:
+            raise ValueError("skip_connection needs a hidden layer: a network with "
+                             "hidden_layer_sizes=() is already linear.")
+        self.n_features = int(n_features)
+        self.n_skip = n_outputs if skip_connection else 0
+        self.encoder = encoder
+        n_units = 0 if encoder is None else int(encoder.out_features) - self.n_skip
+        if encoder is not None and n_units < 1:
+            raise ValueError(f"The encoder has {encoder.out_features} outputs; it needs "
+                             f"at least one unit besides its {self.n_skip} skip rows.")
+        self.n_encoder_units = n_units
+        n_first_inputs = self.n_features + n_units
         widths = sizes + [n_outputs]
-        self.input_layer = nn.Linear(n_first_inputs, widths[0])
+        self.input_layer = (SkipLinear(n_first_inputs, widths[0], self.n_skip)
+                            if skip_connection else nn.Linear(n_first_inputs, widths[0]))
         layers: list[nn.Module] = []
         for n_in, n_out in zip(widths[:-1], widths[1:]):
             layers.append(ACTIVATIONS[activation]())
@@ -119,19 +161,40 @@ class MLP(nn.Module):
             layers.append(nn.Linear(n_in, n_out))
         self.body = nn.Sequential(*layers) if layers else nn.Identity()
 
-    def forward(self, x: torch.Tensor,
-                kernel_columns: torch.Tensor | None = None) -> torch.Tensor:
-        """Outputs for ``x``; ``kernel_columns`` (kernel encoders, training only) are
-        the kernel columns of the batch's own samples, for the row-span gradient."""
+    def forward(self, x: torch.Tensor, **encoder_kwargs) -> torch.Tensor:
+        """Outputs for ``x``; ``encoder_kwargs`` go to the encoder (e.g. a kernel
+        encoder's ``columns`` while training)."""
+        skip = None
         if self.encoder is not None:
-            split = x.shape[1] - self.n_encoded
-            if kernel_columns is not None:
-                encoded = self.encoder(x[:, split:], kernel_columns)
-            else:
-                encoded = self.encoder(x[:, split:])
-            x = torch.cat([encoded, x[:, :split]], dim=1)
-        return self.body(self.input_layer(x))
+            encoded = self.encoder(x[:, self.n_features:], **encoder_kwargs)
+            units = encoded[:, : self.n_encoder_units]
+            skip = encoded[:, self.n_encoder_units:] if self.n_skip else None
+            x = torch.cat([units, x[:, : self.n_features]], dim=1)
+        first = self.input_layer(x)
+        if not self.n_skip:
+            return self.body(first)
+        hidden = first.shape[1] - self.n_skip
+        out = self.body(first[:, :hidden]) + first[:, hidden:]
+        return out if skip is None else out + skip
 
+    def output_offset(self) -> torch.Tensor:
+        """The network's output when every first-layer weight is zero: a constant.
 
-def _linear_encoder(n_encoded: int, encoder_dim: int) -> nn.Linear:
-    return nn.Linear(n_encoded, encoder_dim, bias=False)
+        ``(n_outputs,)``; with a zero first layer the inputs do not reach the output,
+        which is then the body applied to the first hidden biases (the bias alone for
+        a linear model).
+        """
+        with torch.no_grad():
+            bias = self.input_layer.bias.detach()
+            if isinstance(self.body, nn.Identity):
+                return bias.clone()
+            was_training = self.training
+            self.eval()
+            out = self.body(bias[None, :])[0]
+            self.train(was_training)
+            return out
+
+    def output_bias(self) -> torch.Tensor:
+        """The last layer's bias: the intercept(s) of the network's output."""
+        last = self.input_layer if isinstance(self.body, nn.Identity) else self.body[-1]
+        return last.bias

@@ -1,0 +1,407 @@
+"""A penalty path over plain inputs and SNPs, solved on working sets of SNPs.
+
+Along a path from ``alpha_max`` almost every SNP is zero. As glmnet, skglm and snpnet do
+for linear models, each alpha is solved on a *working set* of SNPs (the current support
+plus the strongest candidates of the sequential strong rule); every SNP outside it is
+then checked against its optimality (KKT) condition with one pass over the int8
+genotypes, and violators are admitted and the alpha solved again. The model never sees
+a float copy of all SNPs, only ``n x |working set|`` blocks, so the path runs at
+500,000 SNPs in the memory of a few thousand.
+
+The model solved on each working set is anything that follows
+:class:`WorkingSetModel`: :class:`NetworkWorkingSetModel` wraps a riata network (the
+SNPs are first-layer inputs beside the plain ones), and
+:class:`riata.baselines.LassoWorkingSetModel` a linear model solved by skglm.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from typing import Protocol
+
+import numpy as np
+import torch
+from sklearn.base import clone
+
+from ..data import genotype_transpose_product, standardized_columns
+from ._path import PATH_RULES, AlphaPath, PathRecord, _default_grid, _stale, choose_alpha
+
+__all__ = ["WorkingSetModel", "NetworkWorkingSetModel", "fit_genotype_path"]
+
+
+class WorkingSetModel(Protocol):
+    """What :func:`fit_genotype_path` needs of the model it solves on working sets.
+
+    The columns of ``X`` are ``[plain inputs | SNPs of the working set]``; the penalty
+    has one group per plain group and one per SNP column, with per-column
+    ``penalty_factor``.
+    """
+
+    def fit(self, X, y, *, alpha: float, groups, penalty_factor) -> None:
+        """Fit at ``alpha``, warm-started from the current weights."""
+
+    def select_columns(self, source) -> None:
+        """New SNP columns: ``source[i]`` is the old column continued by new column
+        ``i`` (-1: a new column, starting at zero); plain columns included."""
+
+    def output_gradient(self, X, y) -> np.ndarray:
+        """``G`` (n_samples, k): the gradient of an input column ``z`` is ``G.T @ z``."""
+
+    def critical_alpha(self, grad: np.ndarray, groups=None) -> np.ndarray:
+        """Per column of ``grad`` (k, m): the smallest alpha at which the column's group
+        is optimal at zero, with penalty factor 1; ``groups`` labels the columns (None:
+        one group per column)."""
+
+    def input_norms(self) -> np.ndarray:
+        """Norm of each input column's weights (0 for an input left out)."""
+
+    def sample_losses(self, X, y) -> np.ndarray:
+        """Per-sample loss of the current model."""
+
+    def snapshot(self):
+        """A copy of the fitted model, for the path's result."""
+
+    def summary(self) -> dict:
+        """``valid_score``, ``best_epoch``, ``n_epochs``, ``objective`` of the last fit."""
+
+
+class NetworkWorkingSetModel:
+    """A riata network as a :class:`WorkingSetModel`: SNPs are first-layer inputs.
+
+    The network is trained full batch to convergence at each alpha (no early
+    stopping): a minibatch gradient's noise exceeds the lasso threshold of thousands of
+    SNPs (measured in issue 9: every minibatch variant kept 157-3,616 SNPs), and the
+    KKT check of the SNPs left out needs a stationary point. With
+    ``skip_connection=True`` (recommended) every input has a linear path in its penalty
+    group, so a zero input has the gradient of a linear model and SNPs enter as they
+    would in a lasso; without it a zero first layer gives every SNP the gradient of the
+    random deeper layers.
+
+    Parameters
+    ----------
+    estimator : SparseMLPClassifier or SparseMLPRegressor
+        Its ``penalty`` class and settings are used; groups, penalty factors and alpha
+        are set along the path. If it is fitted on the plain columns (e.g. the best
+        estimator of :func:`fit_alpha_path` on them), the path starts from its weights;
+        otherwise from its null model (:meth:`BaseSparseMLP.fit_null`).
+    """
+
+    def __init__(self, estimator):
+        self._started = hasattr(estimator, "model_")
+        self.estimator = copy.deepcopy(estimator) if self._started else clone(estimator)
+        self._template = clone(estimator.penalty)
+        if "penalty_factor" in self._template.get_params():
+            self._template.set_params(penalty_factor=None)
+
+    def start(self, X, y, *, groups, penalty_factor) -> None:
+        """Start on the plain columns ``X``: keep a fitted network, or fit its null model."""
+        est = self.estimator
+        est.set_params(warm_start=True, early_stopping=False, batch_size=X.shape[0],
+                       **self._penalty_params(groups, penalty_factor))
+        if not self._started:
+            est.fit_null(X, y)
+
+    def _penalty_params(self, groups, penalty_factor) -> dict:
+        params = self.estimator.penalty.get_params()
+        out = {}
+        if "groups" in params:
+            out["penalty__groups"] = list(groups)
+        if "penalty_factor" in params:
+            out["penalty__penalty_factor"] = np.asarray(penalty_factor, dtype=float)
+        return out
+
+    def fit(self, X, y, *, alpha, groups, penalty_factor) -> None:
+        est = self.estimator
+        est.set_params(penalty__alpha=float(alpha), batch_size=X.shape[0],
+                       **self._penalty_params(groups, penalty_factor))
+        est.fit(X, y)
+
+    def select_columns(self, source) -> None:
+        self.estimator.select_inputs(source)
+
+    def output_gradient(self, X, y) -> np.ndarray:
+        return self.estimator.first_layer_output_gradient(X, y)
+
+    def critical_alpha(self, grad, groups=None) -> np.ndarray:
+        penalty = self._template
+        if "groups" in penalty.get_params():
+            penalty = clone(penalty).set_params(groups=None if groups is None
+                                                else list(groups))
+        return penalty.critical_alpha(torch.as_tensor(grad)).cpu().numpy()
+
+    def input_norms(self) -> np.ndarray:
+        return self.estimator.feature_importances_
+
+    def sample_losses(self, X, y) -> np.ndarray:
+        return self.estimator.loss_samples(X, y)
+
+    def snapshot(self):
+        return copy.deepcopy(self.estimator).set_params(warm_start=False)
+
+    def summary(self) -> dict:
+        est = self.estimator
+        return {"valid_score": math.nan, "best_epoch": int(est.best_epoch_),
+                "n_epochs": int(est.n_iter_),
+                "objective": float(est.history_[-1]["objective"])}
+
+
+class _Genotypes:
+    """The int8 genotypes of the training and validation rows, standardized on demand."""
+
+    def __init__(self, values, mean, scale, train_rows, valid_rows, dtype):
+        self.values, self.mean, self.scale, self.dtype = values, mean, scale, dtype
+        self.train_rows = np.asarray(train_rows)
+        self.valid_rows = np.asarray(valid_rows)
+        self.n_snps = values.shape[1]
+
+    def design(self, plain, rows, cols) -> np.ndarray:
+        if not len(cols):
+            return np.asarray(plain, dtype=self.dtype)
+        block = standardized_columns(self.values, rows, cols, self.mean, self.scale,
+                                     dtype=self.dtype)
+        return np.hstack([np.asarray(plain, dtype=self.dtype), block])
+
+    def gradient(self, right) -> np.ndarray:
+        """``Z_train^T right`` for every SNP: ``(n_snps, k)``."""
+        return genotype_transpose_product(self.values, self.train_rows, right, self.mean,
+                                          self.scale)
+
+
+def fit_genotype_path(model, X_plain, y, *, validation_data, genotypes, train_rows,
+                      valid_rows, mean, scale, plain_groups=None, plain_alpha=None,
+                      alphas=None, n_alphas: int = 20, eps: float = 1e-2,
+                      rule: str = "1se", n_alphas_no_change: int | None = 3,
+                      min_working_set: int = 20, max_working_set: int = 10_000,
+                      max_rounds: int = 5, kkt_tol: float = 0.05, dtype=np.float32,
+                      callback=None) -> AlphaPath:
+    """Walk a penalty path over plain inputs and SNPs, on working sets of SNPs.
+
+    The model sees ``[X_plain | Z[:, working set]]``, ``Z`` the genotypes standardized
+    with the training statistics. Each alpha is warm-started from the previous one.
+    After each fit every SNP outside the working set is checked with the gradient of
+    the training loss (one pass over the int8 genotypes); violators of the KKT
+    condition are admitted and the alpha is solved again (at most ``max_rounds`` fits).
+    The alpha is chosen on the validation rows (:func:`choose_alpha`).
+
+    Parameters
+    ----------
+    model : WorkingSetModel or estimator
+        A :class:`WorkingSetModel`; a riata estimator is wrapped in
+        :class:`NetworkWorkingSetModel`.
+    X_plain : ndarray of shape (n_train, n_plain)
+        The training rows' plain inputs (e.g. encoded clinical columns).
+    y : array-like of shape (n_train,)
+    validation_data : tuple (X_plain_valid, y_valid)
+    genotypes : ndarray of int8, shape (n_samples, n_snps), or Genotypes
+        All samples; ``train_rows`` / ``valid_rows`` index into it, in the order of
+        ``X_plain`` and ``validation_data``. Missing calls (-127) count as the mean.
+    train_rows, valid_rows : array-like of int
+    mean, scale : ndarray of shape (n_snps,)
+        Standardization from the training rows.
+    plain_groups : array-like of shape (n_plain,), optional
+        Penalty group label of each plain column (e.g. one per clinical variable, a
+        one-hot categorical being one group); default one group per column. Each SNP
+        is its own group.
+    plain_alpha : float or None, default=None
+        None: the plain inputs share the path's alpha with the SNPs (a single-alpha
+        lasso over all inputs), and the path starts at the null model. A number: the
+        plain inputs keep that alpha (``penalty_factor = plain_alpha / alpha``) while
+        the SNPs walk their own path from the SNPs' alpha_max at the model's current
+        weights; pass a model fitted on the plain columns at ``plain_alpha`` (e.g. the
+        best estimator of :func:`fit_alpha_path`). Choosing the clinical alpha first
+        and the SNPs' after it keeps noise SNPs out where the clinical variables would
+        otherwise bring them in (measured in docs/case_study.md).
+    alphas : array-like, optional
+        Explicit grid; otherwise ``n_alphas`` values from alpha_max down to
+        ``eps * alpha_max``.
+    n_alphas, eps, rule, n_alphas_no_change
+        As in :func:`fit_alpha_path`.
+    min_working_set : int, default=20
+        Strong candidates admitted per alpha at least.
+    max_working_set : int, default=10_000
+        SNPs in a working set at most: it bounds the float blocks
+        (``4 * n * max_working_set`` bytes per split). Violators beyond it stay out,
+        and the record's ``max_kkt_outside`` says by how much their zeros are not
+        certified.
+    max_rounds : int, default=5
+        Fits per alpha at most; the last KKT check is recorded either way.
+    kkt_tol : float, default=0.05
+        A left-out SNP violates when its KKT ratio exceeds ``1 + kkt_tol``.
+    dtype : numpy dtype, default=np.float32
+        Of the standardized blocks.
+    callback : callable, optional
+        ``callback(index, record)`` after each alpha.
+
+    Returns
+    -------
+    AlphaPath
+        With ``best_columns``: the SNP columns of the best model's trailing inputs.
+
+    Raises
+    ------
+    ValueError
+        For inconsistent rows, an unknown rule, no SNP, or bad working-set settings.
+    """
+    if rule not in PATH_RULES:
+        raise ValueError(f"rule must be one of {list(PATH_RULES)}; got {rule!r}.")
+    if min_working_set < 1 or max_working_set < min_working_set or max_rounds < 1:
+        raise ValueError(
+            "fit_genotype_path needs 1 <= min_working_set <= max_working_set and "
+            f"max_rounds >= 1; got min_working_set={min_working_set}, "
+            f"max_working_set={max_working_set}, max_rounds={max_rounds}.")
+    if not hasattr(model, "select_columns"):
+        model = NetworkWorkingSetModel(model)
+    values = getattr(genotypes, "values", genotypes)
+    geno = _Genotypes(np.asarray(values), mean, scale, train_rows, valid_rows, dtype)
+    if geno.n_snps == 0:
+        raise ValueError("fit_genotype_path needs at least one SNP; genotypes has 0 "
+                         "columns.")
+    X_plain = np.asarray(X_plain, dtype=dtype)
+    X_valid, y_valid = validation_data
+    if geno.train_rows.size != X_plain.shape[0] or geno.valid_rows.size != len(y_valid):
+        raise ValueError("train_rows / valid_rows must match the rows of X_plain and of "
+                         "validation_data, in order.")
+    n_plain = X_plain.shape[1]
+    labels = [f"plain:{g}" for g in (range(n_plain) if plain_groups is None
+                                     else plain_groups)]
+    if len(labels) != n_plain:
+        raise ValueError(f"plain_groups has {len(labels)} labels for {n_plain} columns.")
+    solver = _PathSolver(model, geno, X_plain, np.asarray(y), X_valid, y_valid, labels,
+                         plain_alpha, min_working_set, max_working_set, max_rounds,
+                         kkt_tol)
+    alpha_max = solver.start()
+    if alphas is None:
+        if not alpha_max > 0:
+            raise ValueError("alpha_max is 0: no input has a gradient at the start.")
+        alphas = _default_grid(alpha_max, eps, n_alphas)
+    alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
+    records, losses, snapshots, columns, norms = [], [], [], [], []
+    for i, alpha in enumerate(alphas):
+        record, loss = solver.solve(float(alpha))
+        records.append(record)
+        losses.append(loss)
+        snapshots.append(model.snapshot())
+        columns.append(solver.cols.copy())
+        norms.append(solver.plain_norms())
+        if callback is not None:
+            callback(i, record)
+        if _stale(losses, n_alphas_no_change):
+            break
+    best = choose_alpha(losses, rule)
+    return AlphaPath(alphas=alphas[:len(records)], records=tuple(records),
+                     group_norms=np.vstack(norms),
+                     feature_names=np.asarray(plain_groups if plain_groups is not None
+                                              else [f"x{j}" for j in range(n_plain)],
+                                              dtype=object),
+                     best_index=best, best_estimator=snapshots[best],
+                     alpha_max=alpha_max, rule=rule, best_columns=columns[best])
+
+
+class _PathSolver:
+    """The state of a genotype path between alphas: working set, support, criticals."""
+
+    def __init__(self, model, geno, X_plain, y, X_valid, y_valid, labels, plain_alpha,
+                 min_ws, max_ws, max_rounds, kkt_tol):
+        self.model, self.geno, self.y = model, geno, y
+        self.X_plain, self.X_valid, self.y_valid = X_plain, np.asarray(X_valid), y_valid
+        self.labels, self.plain_alpha = labels, plain_alpha
+        self.min_ws, self.max_ws = min_ws, max_ws
+        self.max_rounds, self.kkt_tol = max_rounds, kkt_tol
+        self.cols = np.zeros(0, dtype=np.intp)
+        self.previous_alpha = math.nan
+        self.crit = np.zeros(geno.n_snps)
+
+    # -- the model's view -------------------------------------------------------------
+    def _groups(self, cols):
+        return self.labels + [f"snp:{j}" for j in cols]
+
+    def _factor(self, cols, alpha):
+        plain = 1.0 if self.plain_alpha is None else self.plain_alpha / alpha
+        return np.r_[np.full(len(self.labels), plain), np.ones(len(cols))]
+
+    def _train(self, cols):
+        return self.geno.design(self.X_plain, self.geno.train_rows, cols)
+
+    def _criticals(self, X_train) -> np.ndarray:
+        """Critical alpha of every SNP at the current weights (one int8 pass)."""
+        grad = self.geno.gradient(self.model.output_gradient(X_train, self.y))
+        return self.model.critical_alpha(grad.T)
+
+    def start(self) -> float:
+        """Start the model; return alpha_max (SNPs, and plain inputs when they share it)."""
+        alpha0 = 1.0 if self.plain_alpha is None else self.plain_alpha
+        self.model.start(self.X_plain, self.y, groups=self._groups(self.cols),
+                         penalty_factor=self._factor(self.cols, alpha0))
+        self.crit = self._criticals(self.X_plain)
+        alpha_max = float(self.crit.max())
+        if self.plain_alpha is None and self.labels:
+            out = self.model.output_gradient(self.X_plain, self.y)
+            plain = self.model.critical_alpha(out.T @ self.X_plain.astype(np.float64),
+                                              groups=self.labels)
+            alpha_max = max(alpha_max, float(plain.max()))
+        self.previous_alpha = alpha_max
+        return alpha_max
+
+    def plain_norms(self) -> np.ndarray:
+        return np.asarray(self.model.input_norms()[: len(self.labels)], dtype=float)
+
+    # -- one alpha ----------------------------------------------------------------------
+    def _candidates(self, alpha, support) -> np.ndarray:
+        # Sequential strong rule (Tibshirani et al. 2012): a SNP whose critical alpha is
+        # below 2 alpha - alpha_prev is likely to stay zero. Candidates enter strongest
+        # first, at most as many as the support (and min_working_set) per alpha: on a
+        # coarse grid the rule admits every SNP, and the KKT check catches what is missed.
+        order = np.argsort(-self.crit, kind="stable")
+        strong = order[self.crit[order] >= 2 * alpha - self.previous_alpha]
+        strong = strong[~np.isin(strong, support)][:max(self.min_ws, support.size)]
+        room = max(self.max_ws - support.size, 0)
+        extra = strong[:room]
+        return np.union1d(support, extra).astype(np.intp)
+
+    def _move_to(self, new_cols) -> None:
+        n_plain = len(self.labels)
+        position = {c: n_plain + i for i, c in enumerate(self.cols)}
+        source = np.r_[np.arange(n_plain), [position.get(c, -1) for c in new_cols]]
+        self.model.select_columns(source.astype(np.int64))
+        self.cols = np.asarray(new_cols, dtype=np.intp)
+
+    def solve(self, alpha: float):
+        started = time.perf_counter()
+        n_plain = len(self.labels)
+        support = self.cols[self.model.input_norms()[n_plain:] > 0]
+        self._move_to(self._candidates(alpha, support))
+        for rounds in range(1, self.max_rounds + 1):
+            X_train = self._train(self.cols)
+            self.model.fit(X_train, self.y, alpha=alpha, groups=self._groups(self.cols),
+                           penalty_factor=self._factor(self.cols, alpha))
+            self.crit = self._criticals(X_train)
+            outside = np.ones(self.geno.n_snps, dtype=bool)
+            outside[self.cols] = False
+            ratio = self.crit / alpha
+            violators = np.flatnonzero(outside & (ratio > 1 + self.kkt_tol))
+            room = min(max(self.min_ws, self.cols.size), self.max_ws - self.cols.size)
+            if violators.size == 0 or rounds == self.max_rounds or room <= 0:
+                break
+            worst = violators[np.argsort(-ratio[violators], kind="stable")][:room]
+            self._move_to(np.union1d(self.cols, worst))
+        X_valid = self.geno.design(self.X_valid, self.geno.valid_rows, self.cols)
+        losses = self.model.sample_losses(X_valid, self.y_valid)
+        support = self.model.input_norms() > 0
+        summary = self.model.summary()
+        outside = np.ones(self.geno.n_snps, dtype=bool)
+        outside[self.cols] = False
+        record = PathRecord(
+            alpha=alpha, valid_loss=float(np.mean(losses)),
+            valid_loss_se=float(np.std(losses) / math.sqrt(max(losses.size, 1))),
+            valid_score=summary["valid_score"], n_selected=int(support[:n_plain].sum()),
+            best_epoch=summary["best_epoch"], n_epochs=summary["n_epochs"],
+            objective=summary["objective"], fit_seconds=time.perf_counter() - started,
+            n_snps=int(support[n_plain:].sum()), working_set=int(self.cols.size),
+            rounds=rounds,
+            max_kkt_outside=(float((self.crit[outside] / alpha).max()) if outside.any()
+                             else 0.0))
+        self.previous_alpha = alpha
+        return record, losses
+
