@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 import riata
-from riata.experiments import atomic_write_text
+from riata.pipeline import atomic_write_text
 
 __all__ = ["package_version", "machine_description", "write_csv"]
 

@@ -4,7 +4,7 @@ Issue #5, item 4a. ``n = 3,000`` samples, genotype-like SNP matrices with ``p`` 
 (0/1/2 stored as int8, minor-allele frequencies uniform on [0.05, 0.5]), 15 clinical
 covariates, ``encoder_dim = 20``. The int8 matrix is standardized once into a float32
 ``n x (15 + p)`` matrix (clinical columns first, SNPs last, as :class:`riata.models.MLP`
-with ``n_encoded = p`` expects) and a bf16 copy of the SNP block is made once.
+with an encoder over ``p`` columns expects) and a bf16 copy of the SNP block is made once.
 
 Timed (``time.perf_counter``, one torch thread by default):
 
@@ -12,7 +12,7 @@ Timed (``time.perf_counter``, one torch thread by default):
     best of 3 each, fp32 and bf16 —
     forward ``X @ W^T`` (``n x p @ p x 20``) and weight gradient ``G^T @ X``
     (``20 x n @ n x p``); the limit of an epoch is their sum (4 n p d flops);
-(b) one dense riata epoch: ``MLP(p + 15, 1, (20,), n_encoded=p)``, squared loss,
+(b) one dense riata epoch: ``MLP(15, 1, (20,), encoder=Linear(p, 20))``, squared loss,
     :class:`riata.optim.ProxAdam` (lr 1e-3, no penalty), batches of 256 over all rows
     in a random order (the batch is gathered as ``X[idx]``, as riata's training loop
     does), fp32. One untimed warm-up epoch, then ``--epochs`` timed ones (best and
@@ -22,7 +22,7 @@ Timed (``time.perf_counter``, one torch thread by default):
     (``SparseMLPClassifier(encoder_kernel="precomputed")``): the one-off kernel
     ``K = Z Z^T / p`` built from the int8 genotypes by :func:`riata.data.genotype_kernel`
     (all ``n`` rows as reference samples, so that the epoch covers the same rows as
-    (b)), then epochs of ``MLP(n + 15, 1, (20,), n_encoded=n, encoder_kernel=True)``
+    (b)), then epochs of ``MLP(15, 1, (20,), encoder=KernelEncoder(n, 20))``
     over ``[clinical | K]`` with the row-span gradient, same batches, loss and
     optimizer as (b).
 
@@ -130,7 +130,8 @@ def dense_epochs(Xfull: torch.Tensor, y: torch.Tensor, p: int, epochs: int, seed
     from riata.optim import ProxAdam
 
     torch.manual_seed(seed)
-    net = MLP(p + N_CLINICAL, 1, (ENCODER_DIM,), n_encoded=p, encoder_dim=ENCODER_DIM)
+    net = MLP(N_CLINICAL, 1, (ENCODER_DIM,),
+              encoder=torch.nn.Linear(p, ENCODER_DIM, bias=False))
     opt = ProxAdam(net.parameters(), lr=1e-3)
     n = Xfull.shape[0]
     totals, splits = [], []
@@ -166,7 +167,7 @@ def kernel_epochs(geno, clinical: torch.Tensor, y: torch.Tensor, epochs: int,
     import numpy as np
 
     from riata.data import genotype_kernel
-    from riata.models import MLP
+    from riata.models import MLP, KernelEncoder
     from riata.optim import ProxAdam
 
     n = geno.shape[0]
@@ -175,8 +176,7 @@ def kernel_epochs(geno, clinical: torch.Tensor, y: torch.Tensor, epochs: int,
     t_kernel = time.perf_counter() - t0
     X = torch.cat([clinical, K], dim=1)
     torch.manual_seed(seed)
-    net = MLP(n + N_CLINICAL, 1, (ENCODER_DIM,), n_encoded=n, encoder_dim=ENCODER_DIM,
-              encoder_kernel=True)
+    net = MLP(N_CLINICAL, 1, (ENCODER_DIM,), encoder=KernelEncoder(n, ENCODER_DIM))
     opt = ProxAdam(net.parameters(), lr=1e-3)
     totals = []
     for epoch in range(epochs + 1):  # epoch 0 is the warm-up
@@ -184,7 +184,7 @@ def kernel_epochs(geno, clinical: torch.Tensor, y: torch.Tensor, epochs: int,
         t_start = time.perf_counter()
         for i in range(0, n, BATCH):
             idx = perm[i:i + BATCH]
-            loss = torch.nn.functional.mse_loss(net(X[idx], kernel_columns=idx), y[idx])
+            loss = torch.nn.functional.mse_loss(net(X[idx], columns=idx), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -1,7 +1,7 @@
 r"""The genotype encoder in Gram-matrix coordinates: exactness check and timing.
 
 Issue #5, item 4a (DESIGN.md section 6). The encoder of
-``MLP(q + p, 1, (20,), n_encoded=p)`` is linear, ``H = X E^T`` with ``E`` of shape
+``MLP(q, 1, (20,), encoder=Linear(p, 20))`` is linear, ``H = X E^T`` with ``E`` of shape
 ``(d, p)``, ``d = 20``. Its data gradient on a mini-batch is ``G^T X_b`` (``G = dL/dH``,
 ``b x d``): a combination of training rows. Under heavy-ball SGD (torch.optim.SGD /
 :class:`riata.optim.ProxSGD` semantics, dampening 0, no Nesterov) with the encoder
@@ -222,7 +222,8 @@ def exactness(args) -> list[dict]:
     out = []
     for mode in MODES:
         torch.manual_seed(args.seed)
-        net = MLP(p + N_CLINICAL, 1, (ENCODER_DIM,), n_encoded=p).double()
+        net = MLP(N_CLINICAL, 1, (ENCODER_DIM,),
+                  encoder=torch.nn.Linear(p, ENCODER_DIM, bias=False)).double()
         gram_net = copy.deepcopy(net)
         dense = Dense(net, lr, momentum, mode, alpha)
         K, P0 = gram_inputs(Xfull, n_train, gram_net.encoder.weight.detach())
@@ -279,7 +280,7 @@ def timing(p: int, args) -> dict:
     print(f"p = {p:,}: data ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr,
           flush=True)
     torch.manual_seed(args.seed)
-    net = MLP(p + N_CLINICAL, 1, (ENCODER_DIM,), n_encoded=p)
+    net = MLP(N_CLINICAL, 1, (ENCODER_DIM,), encoder=torch.nn.Linear(p, ENCODER_DIM, bias=False))
     gram_net = copy.deepcopy(net)
     E0 = gram_net.encoder.weight.detach()
     row = {"p": p}

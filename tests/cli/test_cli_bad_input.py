@@ -319,12 +319,12 @@ def test_required_option_missing(cohort, capsys, leftovers):
 
 def test_error_late_in_the_run_leaves_no_partial_output(cohort, capsys, leftovers,
                                                         monkeypatch):
-    from riata.experiments import _report
+    from riata.pipeline import _rundir
 
     def broken(*args, **kwargs):
         raise ValueError("report failed on purpose")
 
-    monkeypatch.setattr(_report, "write_report", broken)
+    monkeypatch.setattr(_rundir, "write_report", broken)
     out = cohort.root / "deeper" / "run"
     fails(capsys, cohort.fit_args(out, "--alpha", "0.001", "--epochs", "1"), out,
           cohort.root, leftovers, "report failed on purpose")

@@ -53,28 +53,32 @@ def test_fit_with_genotypes_writes_the_case_study_layout(cohort, capsys, leftove
     out = cohort.root / "run"
     assert main(cohort.fit_args(out)) == 0
     captured = capsys.readouterr()
-    assert RUN_FILES | {"paths"} <= {p.name for p in out.iterdir()}
-    assert {p.name for p in (out / "figures").iterdir()} >= {"heatmap.png", "path.png"}
-    assert (out / "paths" / "path.csv").is_file()
+    assert RUN_FILES | {"paths", "selected_snps.csv"} <= {p.name for p in out.iterdir()}
+    assert {p.name for p in (out / "figures").iterdir()} >= {
+        "heatmap_network.png", "path_network_clinical.png", "validation_network.png",
+        "snps_network.png", "snps_lasso_all_inputs.png"}
+    assert (out / "paths" / "network.csv").is_file()
     results = pd.read_csv(out / "results.csv")
-    assert results["model"].tolist()[1:] == ["logistic regression (clinical)",
-                                             "logistic regression (clinical + genotypes)"]
-    assert {"test_accuracy", "test_auroc", "test_ap"} <= set(results.columns)
+    assert results["model"].tolist() == ["network", "logistic_clinical",
+                                         "lasso_all_inputs"]
+    assert {"test_accuracy", "test_auroc", "test_ap", "snps_kept"} <= set(results.columns)
     assert results["test_auroc"].between(0, 1).all()
-    assert "riata MLP (group-lasso)" in captured.out and "run directory" in captured.out
+    assert "riata network (group-lasso)" in captured.out
+    assert "run directory" in captured.out
     # Missing genotype calls are imputed, counted and reported.
     assert "3 missing genotype call(s)" in captured.err
     metrics = json.loads((out / "metrics.json").read_text())
     assert sum(metrics["genotypes"]["missing_calls"].values()) == 3
-    assert metrics["path"] and len(metrics["path"]["records"]) == 2
+    records = metrics["models"]["network"]["paths"]["path"]["records"]
+    assert records and {"n_snps", "working_set", "max_kkt_outside"} <= set(records[0])
     config = json.loads((out / "config.json").read_text())
     assert config["settings"]["penalty"] == "group-lasso"
     assert config["data"]["n_snps"] == 12
     assert config["data"]["n_train"] + config["data"]["n_valid"] + \
         config["data"]["n_test"] == 200
     selected = pd.read_csv(out / "selected_variables.csv")
-    assert selected["variable"].tolist()[:2] == ["genetic_0", "genetic_1"]
-    assert {"sex_F", "sex_M", "site_east", "age"} <= set(selected["variable"])
+    network = selected[selected["model"] == "network"]
+    assert {"sex_F", "sex_M", "site_east", "age"} <= set(network["variable"])
     assert "riata fit: chd in clinical.csv" in (out / "report.html").read_text()
     assert leftovers(cohort.root) == []
 
@@ -92,16 +96,19 @@ def test_predict_reproduces_the_saved_model(cohort, tmp_path, capsys):
     np.testing.assert_allclose(table[["probability_0", "probability_1"]].sum(axis=1), 1)
     # The same numbers as the reloaded estimator on the features riata fit built.
     estimator, extras = load_model(out / "model")
-    from riata.data import read_plink
-    from riata.io import assemble_features
+    from riata.data import assemble_features, read_plink
 
     encoded = extras["clinical_encoder"].transform(
         cohort.frame.set_index("pid")[["age", "sex", "site", "smoker", "bmi"]]
         .astype({"sex": "category", "site": "category"}))
-    genotypes = read_plink(cohort.genotypes)
     stats = extras["genotype_stats"]
-    X = assemble_features(encoded, genotypes, np.arange(200), stats["mean"],
-                          stats["scale"])
+    genotypes = read_plink(cohort.genotypes)
+    columns = [list(genotypes.snp_names).index(s) for s in stats["snp_names"]]
+    X = assemble_features(encoded, None, np.arange(200))
+    if columns:
+        X = np.hstack([X, assemble_features(None, genotypes.subset(np.arange(200)),
+                                            np.arange(200), genotypes.mean_and_scale()[0],
+                                            genotypes.mean_and_scale()[1])[:, columns]])
     np.testing.assert_allclose(table["probability_1"], estimator.predict_proba(X)[:, 1],
                                rtol=0, atol=1e-12)
     # A second run of predict refuses to overwrite unless asked.
@@ -120,10 +127,11 @@ def test_clinical_only_fixed_alpha_and_parquet(cohort, tmp_path, capsys):
             "--epochs", "3", "--hidden", "3"]
     assert main(args) == 0
     results = pd.read_csv(out / "results.csv")
-    assert results["model"].tolist() == ["riata MLP (l1)",
-                                         "logistic regression (clinical)"]
+    assert results["model"].tolist() == ["network", "logistic_clinical",
+                                         "lasso_all_inputs"]
     assert results.loc[0, "alpha"] == 0.001
-    assert not (out / "paths").exists()  # no path at a fixed alpha
+    assert not (out / "paths" / "network.csv").exists()  # no path at a fixed alpha
+    assert (out / "paths" / "lasso_all_inputs.csv").exists()  # the baseline's own
     predictions = tmp_path / "pred.csv"
     new = cohort.frame.drop(columns=["chd"]).head(5)
     new.to_csv(tmp_path / "new.csv", index=False)
@@ -149,7 +157,7 @@ def test_regression_task_and_prediction_scale(cohort, tmp_path):
     assert main(args) == 0
     results = pd.read_csv(out / "results.csv")
     assert {"test_r2", "test_mse"} <= set(results.columns)
-    assert results["model"].tolist()[1] == "ridge regression (clinical)"
+    assert results["model"].tolist()[1:] == ["linear_clinical", "lasso_all_inputs"]
     predictions = tmp_path / "pred.csv"
     assert main(["predict", "--model", str(out), "--clinical", str(cohort.clinical),
                  "--out", str(predictions)]) == 0
@@ -170,9 +178,10 @@ def test_config_file_sets_estimator_parameters(cohort, tmp_path):
     # The command line wins over the file.
     assert main(["-q", "fit", "--config", str(config), "--encoder-dim", "3"]) == 0
     out = tmp_path / "from_config"
-    params = json.loads((out / "config.json").read_text())["estimator"]["params"]
+    document = json.loads((out / "config.json").read_text())
+    params = document["estimator"]["params"]
     assert params["activation"] == "tanh" and params["hidden_layer_sizes"] == [3]
-    assert params["encoder_dim"] == 3 and params["random_state"] == 3
+    assert document["settings"]["encoder_dim"] == 3 and params["random_state"] == 3
     assert params["penalty"]["params"]["alpha"] == 0.002
     selected = pd.read_csv(out / "selected_variables.csv")
     assert {"smoker_0.0", "smoker_1.0"} <= set(selected["variable"])

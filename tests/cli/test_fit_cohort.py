@@ -1,4 +1,4 @@
-"""``riata.experiments.fit_cohort`` called directly, without the command line.
+"""``riata.workflows.fit_cohort`` called directly, without the command line.
 
 It lives beside the command-line tests to share their cohort fixtures (``conftest``).
 """
@@ -11,18 +11,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riata.data import DataError, DataWarning
-from riata.experiments import CohortFitConfig, CohortFitResult, fit_cohort
+from riata.data import DataError, DataWarning, assemble_features
 from riata.io import load_model
+from riata.pipeline import cohort_specs, deployable_model, fit_model, prepare_inputs
+from riata.workflows import CohortFitConfig, CohortFitResult, fit_cohort
 
 #: Tiny network and short path: about a second per fit.
-NETWORK = {"hidden_layer_sizes": (4,), "max_epochs": 4, "encoder_dim": 2,
-           "batch_size": 64, "n_iter_no_change": 2}
+NETWORK = {"hidden_layer_sizes": (4,), "max_epochs": 4, "batch_size": 64,
+           "n_iter_no_change": 2}
 
 
 def small_config(cohort, **changes) -> CohortFitConfig:
     settings = {"clinical": cohort.clinical, "genotypes": cohort.genotypes,
-                "target": "chd", "id_column": "pid", "n_alphas": 2, "network": NETWORK}
+                "target": "chd", "id_column": "pid", "n_alphas": 3, "network": NETWORK,
+                "encoder_dim": 2}
     return CohortFitConfig(**{**settings, **changes})
 
 
@@ -35,34 +37,34 @@ def test_fit_cohort_returns_the_fit_and_writes_the_run_directory(cohort, leftove
     assert result.run_dir == out and result.task == "classification"
     assert {p.name for p in out.iterdir()} == {
         "config.json", "results.csv", "results.md", "metrics.json",
-        "selected_variables.csv", "figures", "paths", "model", "report.html"}
+        "selected_variables.csv", "selected_snps.csv", "figures", "paths", "model",
+        "report.html"}
     assert leftovers(cohort.root) == []
-    # The table returned is the one written, the riata row first.
+    # The network first, then the baselines on the same split (issue 9).
     written = pd.read_csv(out / "results.csv")
     assert written["model"].tolist() == result.table["model"].tolist() == [
-        "riata MLP (group-lasso)", "logistic regression (clinical)",
-        "logistic regression (clinical + genotypes)"]
-    pd.testing.assert_frame_equal(written, result.table, check_dtype=False)
-    assert set(result.baseline_scores) == set(result.table["model"][1:])
-    assert result.test_scores == {k.removeprefix("test_"): result.table.loc[0, k]
-                                  for k in ("test_accuracy", "test_auroc", "test_ap")}
-    assert 0 <= result.test_scores["auroc"] <= 1
+        "network", "logistic_clinical", "lasso_all_inputs"]
+    assert written["kind"].tolist() == ["snp_network", "logistic", "lasso"]
+    assert set(result.baseline_scores) == {"logistic_clinical", "lasso_all_inputs"}
+    assert result.test_scores["auroc"] == pytest.approx(written.loc[0, "test_auroc"])
     assert result.to_markdown() == (out / "results.md").read_text()
-    # The path chose the alpha of the estimator returned.
-    assert len(result.path.records) == 2
-    assert result.alpha == result.path.best_alpha == result.estimator.penalty.alpha
-    # Selection: clinical variables with a nonzero first-layer row.
+    # The clinical path, then the SNP path chose the alpha of the network.
+    paths = result.network.paths
+    assert set(paths) == {"clinical_path", "path"}
+    assert result.alpha == paths["path"].best_alpha
+    assert (out / "paths" / "network.csv").is_file()
+    assert (out / "paths" / "network_clinical.csv").is_file()
+    # Selection: clinical variables with a nonzero first-layer column.
     selected = pd.read_csv(out / "selected_variables.csv")
-    kept = selected[selected["selected"] & (selected["group"] != "genetics")]
-    assert result.selected_variables == sorted(set(kept["group"]))
+    kept = selected[(selected["model"] == "network") & selected["selected"]]
+    assert set(result.selected_variables) <= set(kept["group"])
     # Warnings go to on_warning as they arise and into the result and config.json.
     assert any("3 missing genotype call(s)" in m for m in messages)
     config = json.loads((out / "config.json").read_text())
+    assert config["workflow"] == "fit"
     assert messages == result.notes == config["warnings"]
-    assert config["settings"]["id"] == "pid" and config["settings"]["n_alphas"] == 2
-    assert config["settings"]["out"] == str(out.resolve())
-    # Without options_given, config.json records the settings given to the config.
-    assert config["options_given"]["n_alphas"] == 2
+    assert config["settings"]["id"] == "pid" and config["settings"]["n_alphas"] == 3
+    assert config["options_given"]["n_alphas"] == 3
     assert "missing" not in config["options_given"]
     # The saved model predicts as the estimator returned.
     loaded, extras = load_model(out / "model")
@@ -81,7 +83,7 @@ def test_fit_cohort_warns_by_default_and_keeps_an_existing_run(cohort):
     with pytest.warns(DataWarning) as caught:
         first = fit_cohort(config, out)
     assert any("'bmi' (1)" in str(w.message) for w in caught)
-    assert first.path is None and first.alpha == 0.001
+    assert first.network.paths == {} and first.alpha == 0.001
     with pytest.raises(DataError, match="not empty"):
         fit_cohort(config, out)
     assert (out / "report.html").is_file()  # untouched
@@ -95,9 +97,11 @@ def test_fit_cohort_warns_by_default_and_keeps_an_existing_run(cohort):
     ({"penalty": "none", "alpha": 0.1}, "penalty 'none'"),
     ({"categorical": "age"}, "'categorical' must be a list of column names"),
     ({"test_size": 0.5, "valid_size": 0.5}, "test_size + valid_size"),
+    ({"rule": "min"}, "'rule' must be one of"),
     ({"network": {"max_epoch": 3}}, "unknown estimator parameter(s) ['max_epoch']"),
     ({"network": {"hidden_layer_sizes": [0]}}, "'hidden_layer_sizes'"),
     ({"network": {"learning_rate_init": "fast"}}, "learning_rate_init"),
+    ({"network": {"encoder": None}}, "unknown estimator parameter(s) ['encoder']"),
 ])
 def test_config_refuses_bad_settings_before_reading_anything(change, message):
     settings = {"clinical": "nowhere.csv", "target": "y", "id_column": "id", **change}
@@ -106,75 +110,57 @@ def test_config_refuses_bad_settings_before_reading_anything(change, message):
     assert message in str(info.value)
 
 
-def test_config_merges_network_defaults():
+def test_config_holds_overrides_only():
+    """One home per default: the config passes on what it was given, nothing else."""
     config = CohortFitConfig(clinical="c.csv", target="y", id_column="id", seed=4,
                              network={"hidden_layer_sizes": [3, 2], "max_epochs": 5},
                              categorical=["a"])
-    params = config.estimator_params()
-    assert params["hidden_layer_sizes"] == (3, 2) and params["max_epochs"] == 5
-    assert params["encoder_dim"] == 20 and params["random_state"] == 4
+    settings = config.settings()
+    assert dict(settings.network) == {"hidden_layer_sizes": (3, 2), "max_epochs": 5}
+    assert settings.n_alphas is None and settings.path_kwargs() == {}
     assert config.categorical == ("a",)
     assert "penalty" not in CohortFitConfig.network_parameter_names()
+    network = cohort_specs("group-lasso", has_genotypes=False, task="classification",
+                           seed=4)[0]
+    assert network.seed == 4 and network.kind == "network"
 
 
-def test_the_saved_per_snp_model_computes_what_the_kernel_model_trained(cohort):
-    """riata fit trains on the genotype kernel and saves one weight per SNP instead."""
-    from riata.experiments._cohort_data import Notes, prepare_cohort
-    from riata.experiments._cohort_fit import _fit_network
-    from riata.io import assemble_features
+@pytest.mark.parametrize("penalty", ["l2", "group-lasso"])
+def test_the_saved_model_computes_what_the_network_trained(cohort, penalty):
+    """A kernel network is saved as one weight per SNP, a SNP network keeps its SNPs:
+    both predict the test rows as the trained network does."""
+    config = small_config(cohort, penalty=penalty)
+    inputs = prepare_inputs(_table(config), seed=0)
+    spec = cohort_specs(penalty, has_genotypes=True, task="classification")[0]
+    fitted = fit_model(spec, inputs, config.settings())
+    assert fitted.kernel == (penalty == "l2")
+    saved, stats = deployable_model(fitted, inputs)
+    test = inputs.rows("test")
+    snps = [list(inputs.snp_names).index(s) for s in stats["snp_names"]]
+    X = assemble_features(inputs.clinical, inputs.genotypes.subset(np.arange(
+        inputs.y.size)), test, inputs.genotype_mean, inputs.genotype_scale)
+    X = np.hstack([X[:, :inputs.n_clinical], X[:, inputs.n_clinical:][:, snps]])
+    assert saved.n_features_in_ == inputs.n_clinical + len(snps)
+    np.testing.assert_allclose(saved.predict_proba(X),
+                               fitted.predict(inputs, "test")["proba"], rtol=0,
+                               atol=1e-5)
 
-    config = small_config(cohort, alpha=0.001)
-    params = config.estimator_params()
-    data = prepare_cohort(config, Notes(), params["encoder_dim"])
-    assert data.X["train"].shape[1] == data.n_clinical + data.train.size  # the kernel
-    result, _, trained = _fit_network(config, params, data)
-    assert trained.encoder_kernel == "precomputed"
-    explicit = result.estimator
-    assert explicit.encoder_kernel is None and explicit.n_encoded_features == data.n_snps
-    stats = data.genotype_stats
-    snps = assemble_features(data.encoder.transform(data.table.clinical),
-                             data.table.genotypes, data.test, stats["mean"],
-                             stats["scale"])
-    np.testing.assert_allclose(explicit.predict_proba(snps),
-                               trained.predict_proba(data.X["test"]), rtol=0, atol=1e-5)
 
+def _table(config):
+    from riata.data import read_table
 
-def test_genotype_baseline_on_kernel_features_equals_the_one_on_snps(cohort):
-    """The baseline's kernel features stand in exactly for the standardized SNPs."""
-    from sklearn.linear_model import LogisticRegression
-
-    from riata.experiments._cohort_data import Notes, prepare_cohort
-    from riata.experiments._cohort_fit import _linear_kernel_features
-    from riata.io import assemble_features
-
-    config = small_config(cohort)
-    data = prepare_cohort(config, Notes(), 2)
-    stats = data.genotype_stats
-    clinical = data.encoder.transform(data.table.clinical)
-    dense = {name: assemble_features(clinical, data.table.genotypes, rows, stats["mean"],
-                                     stats["scale"], dtype=np.float64)
-             for name, rows in data.rows()}
-    f_train, f_test = _linear_kernel_features(data.X["train"], data.X["test"],
-                                              data.n_clinical, data.n_snps)
-    y = data.y[data.train]
-    fit = lambda X: LogisticRegression(tol=1e-10, max_iter=10_000).fit(X, y)  # noqa: E731
-    np.testing.assert_allclose(fit(f_train).predict_proba(f_test),
-                               fit(dense["train"]).predict_proba(dense["test"]),
-                               rtol=0, atol=1e-4)
+    return read_table(config.clinical, target=config.target, id_column=config.id_column,
+                      plink_prefix=config.genotypes)
 
 
 def test_clinical_baseline_sees_the_clinical_columns_only(cohort):
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
-    from riata.experiments._cohort_data import Notes, prepare_cohort
-
     result = fit_cohort(small_config(cohort, alpha=0.001), cohort.root / "base")
-    data = prepare_cohort(small_config(cohort), Notes(), 2)
-    clin = slice(0, data.n_clinical)
-    model = LogisticRegression(max_iter=2000).fit(data.X["train"][:, clin],
-                                                  data.y[data.train])
-    auroc = roc_auc_score(data.y[data.test] == model.classes_[1],
-                          model.predict_proba(data.X["test"][:, clin])[:, 1])
-    assert result.baseline_scores["logistic regression (clinical)"]["auroc"] == (
-        pytest.approx(auroc))
+    inputs = result.run.inputs
+    model = LogisticRegression(C=np.inf, max_iter=5000).fit(
+        inputs.design("train"), inputs.target("train"))
+    auroc = roc_auc_score(inputs.target("test") == model.classes_[1],
+                          model.predict_proba(inputs.design("test"))[:, 1])
+    assert result.baseline_scores["logistic_clinical"]["auroc"] == pytest.approx(auroc)

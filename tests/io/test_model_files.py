@@ -21,6 +21,7 @@ from riata import (
     SparseMLPRegressor,
 )
 from riata.data import ClinicalEncoder, DataError
+from riata.estimators import GenotypeEncoder
 from riata.io import (
     METADATA_FILE,
     SCHEMA_VERSION,
@@ -97,16 +98,17 @@ def test_multiclass_text_labels_encoder_and_sparse_group_lasso(tmp_path):
     est = SparseMLPClassifier(
         (6, 3), activation="tanh", dropout=0.2,
         penalty=SparseGroupLasso(alpha=0.005, l1_ratio=0.3, groups=groups),
-        encoder_penalty=GroupLasso(alpha=0.001), n_encoded_features=2, encoder_dim=3,
-        max_epochs=4, random_state=3).fit(X, y)
+        encoder=GenotypeEncoder(n_features=2, dim=3, penalty=GroupLasso(alpha=0.001)),
+        skip_connection=True, max_epochs=4, random_state=3).fit(X, y)
     save_model(tmp_path / "m", est)
     loaded, extras = load_model(tmp_path / "m")
     np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
     assert loaded.predict(X).tolist() == est.predict(X).tolist()
     assert loaded.classes_.tolist() == ["high", "low", "mid"]
     assert loaded.penalty.groups == groups and loaded.penalty.l1_ratio == 0.3
-    assert isinstance(loaded.encoder_penalty, GroupLasso)
-    np.testing.assert_array_equal(loaded.encoder_weights_, est.encoder_weights_)
+    assert isinstance(loaded.encoder.penalty, GroupLasso)
+    assert repr(loaded.encoder) == repr(est.encoder)
+    np.testing.assert_array_equal(loaded.encoder_.weights_, est.encoder_.weights_)
     assert extras["groups"] == groups
     _assert_same_fit(loaded, est)
 
@@ -227,9 +229,9 @@ def test_load_malformed_json_names_the_file(tmp_path, fitted):
     (lambda d: d.pop("estimator"), "lacks the 'estimator' section"),
     (lambda d: d["estimator"].update({"class": "os.system"}), "estimator class"),
     (lambda d: d["estimator"]["params"]["penalty"].update({"class": "Popen"}),
-     "penalty class 'Popen'"),
+     "names the class 'Popen'"),
     (lambda d: d["estimator"]["params"].update(bogus=1), r"no parameter\(s\) \['bogus'\]"),
-    (lambda d: d["estimator"]["params"].update(max_epochs=-3), "invalid parameters"),
+    (lambda d: d["estimator"]["params"].update(max_epochs=-3), "max_epochs"),
     (lambda d: d["estimator"]["fitted"].update(n_features_in_=7), "tensor"),
     (lambda d: d["estimator"]["fitted"].pop("classes_"), "classes_"),
     (lambda d: d["weights"].update(sha256="0" * 64), "SHA-256"),

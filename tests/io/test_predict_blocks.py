@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from riata import SparseMLPClassifier, SparseMLPRegressor
-from riata.data import Genotypes
-from riata.io import assemble_features, predict_from_genotypes, predict_in_batches
+from riata.data import Genotypes, assemble_features
+from riata.estimators import GenotypeEncoder
+from riata.workflows import predict_from_genotypes, predict_in_batches
 
 
 @pytest.mark.parametrize("cls", [SparseMLPClassifier, SparseMLPRegressor])
@@ -21,7 +22,7 @@ def test_block_by_block_equals_all_at_once(cls):
     rows = rng.permutation(n)[:40]
     X = assemble_features(clinical, g, rows, mean, scale)
     y = (X[:, 0] > 0).astype(int)
-    est = cls((4,), n_encoded_features=p, encoder_dim=2, max_epochs=3,
+    est = cls((4,), encoder=GenotypeEncoder(n_features=p, dim=2), max_epochs=3,
               random_state=0).fit(X, y)
     whole = predict_in_batches(est, X)
     # 3 rows per block (block_bytes = 3 rows of 33 float32 columns).

@@ -22,12 +22,13 @@ from riata.plotting import (  # noqa: E402
     plot_heatmap_panels,
     plot_regularization_path,
     plot_selection_stability,
+    plot_snp_weights,
     plot_training_history,
     plot_validation_curve,
     plot_weight_heatmap,
     save_figure,
 )
-from riata.plotting import _heatmap, _io, _paths, _stability  # noqa: E402
+from riata.plotting import _heatmap, _io, _manhattan, _paths, _stability  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -573,6 +574,7 @@ def test_public_api_is_explicit():
             "plot_validation_curve",
             "plot_training_history",
             "plot_selection_stability",
+            "plot_snp_weights",
             "save_figure",
         ]
     )
@@ -580,7 +582,7 @@ def test_public_api_is_explicit():
         assert callable(getattr(plotting, name))
 
 
-@pytest.mark.parametrize("module", [_heatmap, _paths, _stability, _io])
+@pytest.mark.parametrize("module", [_heatmap, _paths, _stability, _io, _manhattan])
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
     assert result.attempted > 0
@@ -593,7 +595,24 @@ def test_calls_leave_pyplot_untouched(weights, labels, selection, history, tmp_p
     plot_regularization_path([1.0, 0.1], np.ones((2, 2)))
     plot_validation_curve([1.0, 0.1], [0.5, 0.6])
     plot_training_history(history)
+    plot_snp_weights(["1", "2"], [10, 20], [0.0, 1.0])
     ax = plot_selection_stability(selection)
     save_figure(ax.figure, tmp_path / "stability.png")
     assert plt.get_fignums() == before
     assert Path(tmp_path / "stability.png").exists()
+
+
+# -- SNP weights (Manhattan-style) -----------------------------------------------------
+def test_snp_weights_lay_chromosomes_in_genome_order():
+    ax = plot_snp_weights(["10", "2", "X", "2", "1"], [5, 100, 7, 300, 9],
+                          [0.0, 0.5, 0.0, 0.2, 0.1], causal=[False, True, False, False,
+                                                            True])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "10", "X"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["causal SNP"]
+
+
+@pytest.mark.parametrize("norms, match", [([0.1, -1.0], ">= 0"), ([0.1], "same length")])
+def test_snp_weights_refuse_bad_input(norms, match):
+    with pytest.raises(ValueError, match=match):
+        plot_snp_weights(["1", "1"], [1, 2], norms)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 __all__ = ["add_parser"]
 
-#: Scales: "demo" finishes in minutes on 2 cores; "full" is the study's ~500k SNPs.
+#: Scales: "demo" finishes in minutes on 2 cores; "full" is the study's ~500k SNPs;
+#: "tiny" (600 patients, a 2 Mb chromosome) runs in seconds, for tests.
 SCALES = {
-    "tiny": {"n_samples": 600, "chromosome_length": 2_000_000, "n_alphas": 4,
-             "max_epochs": 20},
+    "tiny": {"n_samples": 600, "chromosome_length": 2_000_000},
     "demo": {},
     "full": {"n_chromosomes": 22},
 }
@@ -32,6 +32,8 @@ def add_parser(sub) -> None:
         p = sub.add_parser(name, help=help_text, description=help_text + ".")
         p.add_argument("--out", type=Path, default=Path("runs") / name,
                        help=f"run directory to write (default: runs/{name})")
+        p.add_argument("--overwrite", action="store_true", default=name == "demo",
+                       help="replace an existing run directory (always for demo)")
         p.add_argument("--scale", choices=sorted(SCALES), default="demo",
                        help="tiny (seconds), demo (default, minutes on 2 cores) or full "
                             "(22 chromosomes, ~500,000 SNPs)")
@@ -49,16 +51,23 @@ def add_parser(sub) -> None:
                        help="network seeds a and b (default 0 1)")
         p.add_argument("--data-seed", type=int, default=None,
                        help="seed of the cohort and of the split (default 0)")
-        p.add_argument("--models", nargs="+", default=None,
-                       help="subset of models to run (default: all)")
+        p.add_argument("--models", nargs="+", default=None, metavar="MODEL",
+                       help="subset of models to run (default: all of "
+                            f"{', '.join(_model_keys())})")
         p.add_argument("--cache-dir", type=Path, default=Path(".cache") / "riata",
                        help="cache of simulated cohorts (default: .cache/riata)")
         p.set_defaults(func=run)
 
 
+def _model_keys():
+    from ..workflows import CASE_STUDY_MODELS
+
+    return CASE_STUDY_MODELS
+
+
 def run(args) -> int:
-    from ..experiments import CaseStudyConfig, markdown_table, run_case_study
-    from ..experiments._outputs import TABLE_COLUMNS
+    from ..pipeline import RESULT_COLUMNS, markdown_table
+    from ..workflows import CaseStudyConfig, run_case_study
 
     settings = dict(SCALES[args.scale])
     overrides = {
@@ -71,11 +80,12 @@ def run(args) -> int:
     settings.update(genetics=args.genetics, outcome=args.outcome,
                     cache_dir=str(args.cache_dir))
     config = CaseStudyConfig(**settings)
-    result = run_case_study(config, out_dir=args.out, verbose=not args.quiet)
-    table = result.table[[c for c in TABLE_COLUMNS if c in result.table.columns]]
+    result = run_case_study(config, out_dir=args.out, overwrite=args.overwrite,
+                            verbose=not args.quiet)
+    table = result.table[[c for c in RESULT_COLUMNS if c in result.table.columns]]
     print(markdown_table(table))
-    print(f"oracle (true risk) on the test split: AUROC "
-          f"{result.truth['oracle_auroc_test']:.3f}, AP {result.truth['oracle_ap_test']:.3f}")
+    print(f"oracle (true risk) on the test split: AUROC {result.oracle['auroc']:.3f}, "
+          f"AP {result.oracle['ap']:.3f}")
     print(f"run directory: {result.run_dir}")
     print(f"report: {Path(result.run_dir) / 'report.html'}")
     sys.stdout.flush()

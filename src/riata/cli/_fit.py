@@ -1,18 +1,20 @@
 """``riata fit``: a sparse network on a researcher's own clinical table and genotypes.
 
 This module only reads the settings (defaults, then a TOML ``--config`` file, then
-the command line, which wins) and calls :func:`riata.experiments.fit_cohort`, which
+the command line, which wins) and calls :func:`riata.workflows.fit_cohort`, which
 reads, splits, encodes, fits, scores and writes the run directory; it then prints
-the results table.
+the results table. The defaults shown in ``--help`` are read from their one home (the
+estimator, the path function, the config), not typed here.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import sys
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 from ..penalties import PENALTY_NAMES
@@ -36,9 +38,9 @@ examples:
 
 A --config file is TOML with flat keys: the data keys below (clinical, genotypes,
 target, id, out, categorical, numeric, drop, missing, min_samples, task, max_classes,
-penalty, alpha, l1_ratio, n_alphas, eps, test_size, valid_size, seed, overwrite) and
-the estimator's parameter names (hidden_layer_sizes, max_epochs, learning_rate_init,
-batch_size, n_iter_no_change, encoder_dim, activation, dropout, solver, ...). Paths in
+penalty, alpha, l1_ratio, n_alphas, eps, rule, encoder_dim, test_size, valid_size,
+seed, overwrite) and the estimator's parameter names (hidden_layer_sizes, max_epochs,
+learning_rate_init, batch_size, n_iter_no_change, activation, dropout, solver, ...). Paths in
 it are relative to the config file. Options given on the command line win.
 
 missing values: 'impute' fills a numeric gap with the training median and a category
@@ -50,6 +52,38 @@ constant are dropped with a warning and listed in config.json.
 exit status: 0 on success, 2 on any error (the message names the file, column and
 sample); a failed run leaves no output directory.
 """
+
+
+# ------------------------------------------------------------------------- defaults
+def _estimator_default(name: str):
+    from ..estimators import SparseMLPClassifier
+
+    return inspect.signature(SparseMLPClassifier).parameters[name].default
+
+
+def _path_default(name: str):
+    from ..estimators import fit_alpha_path
+
+    return inspect.signature(fit_alpha_path).parameters[name].default
+
+
+def _encoder_default(name: str):
+    from ..estimators import GenotypeEncoder
+
+    return inspect.signature(GenotypeEncoder).parameters[name].default
+
+
+def _config_default(name: str):
+    from ..workflows import CohortFitConfig
+
+    item = next(f for f in fields(CohortFitConfig) if f.name == name)
+    return item.default_factory() if item.default_factory is not MISSING else item.default
+
+
+def _shown(value) -> str:
+    if isinstance(value, tuple):
+        return " ".join(str(v) for v in value) or "none"
+    return str(value)
 
 
 # --------------------------------------------------------------------------- parser
@@ -101,54 +135,71 @@ def add_parser(sub) -> None:
                       help="columns that must be numeric (a text value is an error)")
     data.add_argument("--drop", nargs="+", metavar="COL", help="columns to ignore")
     data.add_argument("--missing", choices=("impute", "indicator", "error"),
-                      help="policy for missing clinical values (default: impute)")
+                      help="policy for missing clinical values (default: "
+                           f"{_config_default('missing')})")
     data.add_argument("--min-samples", type=_positive_int, dest="min_samples", metavar="N",
                       help="fewest samples that must remain after matching clinical and "
-                           "genotype ids (default: 20)")
+                           f"genotype ids (default: {_config_default('min_samples')})")
     model = p.add_argument_group("model")
     model.add_argument("--task", choices=("auto", "classification", "regression"),
                        help="default auto: classification for text labels or integer "
                             "labels with at most --max-classes values, else regression")
     model.add_argument("--max-classes", type=_positive_int, dest="max_classes", metavar="K",
                        help="most classes a classification target may have "
-                            "(default: 10)")
+                            f"(default: {_config_default('max_classes')})")
     model.add_argument("--penalty", choices=PENALTY_NAMES,
-                       help="penalty on the first-layer weights (default: group-lasso, "
-                            "one group per clinical variable and per genetic unit)")
+                       help="penalty on the first-layer weights (default: "
+                            f"{_config_default('penalty')}; a group per clinical variable "
+                            "and per SNP: with genotypes a sparse penalty selects SNPs, "
+                            "none and l2 read them through a kernel encoder)")
     model.add_argument("--alpha", type=_non_negative, metavar="A",
                        help="fixed penalty strength; default: a path of --n-alphas "
                             "values from alpha_max down, chosen on the validation split")
     model.add_argument("--l1-ratio", type=float, dest="l1_ratio", metavar="R",
-                       help="L1 share of elastic-net and sparse-group-lasso (default 0.5)")
+                       help="L1 share of elastic-net and sparse-group-lasso (default: "
+                            f"{inspect.signature(_l1_owner()).parameters['l1_ratio'].default})")
     model.add_argument("--n-alphas", type=_positive_int, dest="n_alphas", metavar="N",
-                       help="points on the penalty path (default: 8)")
+                       help="points on the penalty path (default: "
+                            f"{_path_default('n_alphas')})")
     model.add_argument("--eps", type=_fraction, metavar="E",
                        help="smallest alpha of the path as a fraction of alpha_max "
-                            "(default: 0.02)")
+                            f"(default: {_path_default('eps')})")
     model.add_argument("--hidden", type=_positive_int, nargs="*", metavar="N",
                        dest="hidden_layer_sizes",
-                       help="hidden layer widths (default: 20); give no number for a "
-                            "linear model")
+                       help="hidden layer widths (default: "
+                            f"{_shown(_estimator_default('hidden_layer_sizes'))}); give no "
+                            "number for a linear model")
     model.add_argument("--epochs", type=_positive_int, dest="max_epochs", metavar="N",
-                       help="most training epochs per alpha (default: 100)")
+                       help="most training epochs per alpha (default: "
+                            f"{_estimator_default('max_epochs')})")
     model.add_argument("--patience", type=_positive_int, dest="n_iter_no_change",
                        metavar="N",
                        help="epochs without validation improvement before stopping "
-                            "(default: 10)")
+                            f"(default: {_estimator_default('n_iter_no_change')})")
     model.add_argument("--learning-rate", type=float, dest="learning_rate_init",
                        metavar="LR",
-                       help="Adam learning rate (default: 0.003)")
+                       help="Adam learning rate (default: "
+                            f"{_estimator_default('learning_rate_init')})")
     model.add_argument("--batch-size", type=_positive_int, dest="batch_size", metavar="N",
-                       help="mini-batch size (default: 128)")
+                       help="mini-batch size (default: "
+                            f"{_estimator_default('batch_size')}: min(200, n))")
+    model.add_argument("--rule", choices=("best", "1se"),
+                       help="how alpha is chosen from the validation losses: the best, "
+                            "or the largest alpha within one (paired) standard error of "
+                            f"it (default: {_path_default('rule')})")
     model.add_argument("--encoder-dim", type=_positive_int, dest="encoder_dim", metavar="N",
-                       help="units of the learned genotype encoder (default: 20)")
+                       help="units of the genotype encoder of a kernel network "
+                            f"(default: {_encoder_default('dim')})")
     run_group = p.add_argument_group("run")
     run_group.add_argument("--test-size", type=_fraction, dest="test_size", metavar="F",
-                           help="test share of the samples (default: 0.2)")
+                           help="test share of the samples (default: "
+                                f"{_config_default('test_size')})")
     run_group.add_argument("--valid-size", type=_fraction, dest="valid_size", metavar="F",
-                           help="validation share of the samples (default: 0.2)")
+                           help="validation share of the samples (default: "
+                                f"{_config_default('valid_size')})")
     run_group.add_argument("--seed", type=int, metavar="S",
-                           help="seed of the split and of the network (default: 0)")
+                           help="seed of the split and of the network (default: "
+                                f"{_config_default('seed')})")
     run_group.add_argument("--config", metavar="FILE.toml",
                            help="read settings from a TOML file (see below)")
     run_group.add_argument("--out", metavar="DIR", help="run directory to write")
@@ -158,9 +209,15 @@ def add_parser(sub) -> None:
 
 
 # ------------------------------------------------------------------------- settings
+def _l1_owner():
+    from ..penalties import make_penalty
+
+    return make_penalty
+
+
 def _data_keys() -> list[str]:
     """The data and run keys of a --config file."""
-    from ..experiments import CohortFitConfig
+    from ..workflows import CohortFitConfig
 
     inverse = {v: k for k, v in _RENAMED.items()}
     return [inverse.get(f.name, f.name) for f in fields(CohortFitConfig)
@@ -170,7 +227,7 @@ def _data_keys() -> list[str]:
 def _read_config(path: Path) -> tuple[dict, dict]:
     """The data settings and estimator parameters of a TOML config file."""
     from ..data import DataError
-    from ..experiments import CohortFitConfig
+    from ..workflows import CohortFitConfig
 
     try:
         import tomllib
@@ -205,11 +262,11 @@ def _read_config(path: Path) -> tuple[dict, dict]:
 def resolve_settings(args):
     """Defaults, then the --config file, then the command line (which wins).
 
-    Returns the :class:`~riata.experiments.CohortFitConfig`, the run directory and
+    Returns the :class:`~riata.workflows.CohortFitConfig`, the run directory and
     whether to replace it; a bad value is reported with where it came from.
     """
     from ..data import DataError
-    from ..experiments import CohortFitConfig
+    from ..workflows import CohortFitConfig
 
     given = {k: v for k, v in vars(args).items()
              if k not in ("func", "command", "quiet", "config")}
@@ -241,7 +298,7 @@ def resolve_settings(args):
 # ------------------------------------------------------------------------------ run
 def run(args) -> int:
     """Run ``riata fit``; return the exit code."""
-    from ..experiments import fit_cohort
+    from ..workflows import fit_cohort
 
     config, out, overwrite = resolve_settings(args)
     quiet = bool(args.quiet)

@@ -25,16 +25,18 @@ def add_parser(sub) -> None:
 def _default_title(run_dir: Path) -> str:
     try:
         config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        if config.get("workflow") == "casestudy":
+            return "riata case study"
         settings = config["settings"]
         return f"riata fit: {settings['target']} in {Path(settings['clinical']).name}"
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return "riata report"
 
 
 def run(args) -> int:
     """Run ``riata report``; return the exit code."""
     from ..data import DataError
-    from ..experiments._report import write_report
+    from ..pipeline import write_report
 
     run_dir = Path(args.run_dir)
     title = args.title if args.title is not None else _default_title(run_dir)

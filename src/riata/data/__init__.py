@@ -14,6 +14,13 @@ from ._cohort import CohortTruth, FraminghamLikeCohort, make_framingham_like
 from ._encoding import ClinicalEncoder
 from ._errors import DataError, DataWarning
 from ._genotypes_sim import ld_proxies, write_plink
+from ._new_samples import (
+    BLOCK_ROWS,
+    assemble_features,
+    count_missing_calls,
+    read_genotypes_for_model,
+    read_new_clinical,
+)
 from ._kernel import (
     genotype_kernel,
     genotype_statistics,
@@ -22,13 +29,14 @@ from ._kernel import (
     standardized_columns,
 )
 from ._readers import read_clinical, read_plink, read_table
-from ._table import Genotypes, Table, match_samples
+from ._table import MISSING_GENOTYPE, Genotypes, Table, match_samples
 
 __all__ = [
     "DataError",
     "DataWarning",
     "Table",
     "Genotypes",
+    "MISSING_GENOTYPE",
     "read_clinical",
     "read_plink",
     "read_table",
@@ -44,4 +52,9 @@ __all__ = [
     "genotype_transpose_product",
     "kernel_encoder_weights",
     "standardized_columns",
+    "assemble_features",
+    "count_missing_calls",
+    "read_genotypes_for_model",
+    "read_new_clinical",
+    "BLOCK_ROWS",
 ]

@@ -97,3 +97,35 @@ class FraminghamLikeCohort:
     def sample_ids(self) -> np.ndarray:
         """Sample ids, shape (n_samples,)."""
         return self.clinical.index.to_numpy()
+
+    def to_table(self, target_name: str = "CHD"):
+        """The cohort as a :class:`riata.data.Table`, as if read from its files.
+
+        The categorical variables (sex, education, smoking, ...) get pandas'
+        ``category`` dtype, as :func:`riata.data.read_clinical` gives them; the
+        genotypes stay int8, with the simulated SNPs' names and positions (no
+        alleles). The truth stays here, in :attr:`truth`.
+
+        Examples
+        --------
+        >>> from riata.data import make_framingham_like
+        >>> table = make_framingham_like(50, genetics="null", n_chromosomes=0).to_table()
+        >>> table.n_samples, table.genotypes is None, str(table.clinical["SEX"].dtype)
+        (50, True, 'category')
+        """
+        from ._clinical_sim import CATEGORICAL_COLUMNS
+        from ._table import Genotypes, Table
+
+        clinical = self.clinical.copy()
+        for column in CATEGORICAL_COLUMNS:
+            clinical[column] = clinical[column].astype("category")
+        ids = self.sample_ids.astype(str)
+        genotypes = None
+        if self.genotypes is not None:
+            info = self.snp_info
+            genotypes = Genotypes(self.genotypes, snp_names=info["name"].astype(str),
+                                  chromosome=info["chromosome"].astype(str),
+                                  bp_position=info["position"].to_numpy(),
+                                  sample_ids=ids)
+        return Table(clinical=clinical, genotypes=genotypes, y=self.y, sample_ids=ids,
+                     target_name=target_name)

@@ -508,7 +508,81 @@ class BaseSparseMLP(BaseEstimator):
         self.n_features_in_ = int(source.size)
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
+        if hasattr(self, "kkt_violation_"):
+            # A kept column keeps its certificate; a new one has none until a fit.
+            old_ratio = np.asarray(self.kkt_violation_, dtype=float)
+            self.kkt_violation_ = np.where(source >= 0, old_ratio[np.maximum(source, 0)],
+                                           np.nan)
+        self._set_weight_attributes(0)
         return self
+
+    # -- saving and loading (riata.io) ---------------------------------------------------
+    #: Fitted attributes that are not weights; everything else is derived from them.
+    _STATE_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "best_epoch_",
+                         "best_score_", "monitor_", "history_", "n_iter_",
+                         "kkt_violation_")
+
+    def fitted_state(self) -> dict:
+        """The fitted attributes that are not weights, as plain data (for model files).
+
+        Together with ``model_.state_dict()`` this is everything :meth:`restore` needs:
+        attributes derived from the weights (``first_layer_weights_``,
+        ``selected_features_``, ``coef_``, ``encoder_`` ...) are recomputed, not stored.
+        """
+        check_is_fitted(self, "model_")
+        state = {k: getattr(self, k) for k in self._STATE_ATTRIBUTES if hasattr(self, k)}
+        state["n_encoded"] = 0 if self.model_.encoder is None else int(
+            self.model_.encoder.in_features)
+        state.update(self._task_state())
+        return state
+
+    def restore(self, state: dict, tensors: dict):
+        """Make this (unfitted) estimator the fitted one of ``state`` and ``tensors``.
+
+        The network is rebuilt from the constructor parameters and ``state``, and
+        ``tensors`` (a ``state_dict``) must match it name for name, shape and dtype.
+
+        Raises
+        ------
+        ValueError
+            If ``state`` lacks an attribute, or the tensors do not fit the network;
+            the message names the attribute or tensor.
+        """
+        self._check_settings()
+        for key in ("n_features_in_", "n_encoded"):
+            if key not in state:
+                raise ValueError(f"the fitted state lacks {key!r}.")
+        for key in self._STATE_ATTRIBUTES:
+            if key in state:
+                setattr(self, key, state[key])
+        self.n_features_in_ = int(self.n_features_in_)
+        self._restore_task_state(state)
+        n_encoded = int(state["n_encoded"])
+        dtype = _DTYPES[self.dtype]
+        with torch.random.fork_rng(devices=[]):
+            model = self._build_model(self.n_features_in_, n_encoded, dtype)
+        expected = model.state_dict()
+        if set(tensors) != set(expected):
+            raise ValueError(f"the weights hold tensors {sorted(tensors)}, but the "
+                             f"network described has {sorted(expected)}.")
+        for key, tensor in tensors.items():
+            if tensor.shape != expected[key].shape or tensor.dtype != expected[key].dtype:
+                raise ValueError(
+                    f"tensor '{key}' has shape {tuple(tensor.shape)} and dtype "
+                    f"{tensor.dtype}; the network needs {tuple(expected[key].shape)} "
+                    f"and {expected[key].dtype}.")
+        model.load_state_dict(tensors, strict=True)
+        model.eval()
+        self.penalty_ = None if self.penalty is None else clone(self.penalty)
+        self.model_ = model
+        self._set_weight_attributes(n_encoded)
+        return self
+
+    def _task_state(self) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _restore_task_state(self, state: dict) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     # -- fitted attributes ------------------------------------------------------------
     def _set_weight_attributes(self, n_encoded: int = 0) -> None:

@@ -191,6 +191,18 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     def _n_outputs(self):
         return 1 if self.classes_.size == 2 else int(self.classes_.size)
 
+    def _task_state(self) -> dict:
+        return {"classes_": self.classes_}
+
+    def _restore_task_state(self, state: dict) -> None:
+        classes = state.get("classes_")
+        if not isinstance(classes, np.ndarray) or classes.ndim != 1 or classes.size < 2:
+            raise ValueError("a classifier's fitted state needs classes_ with at least "
+                             "two classes.")
+        self._label_encoder = LabelEncoder()
+        self._label_encoder.classes_ = classes
+        self.classes_ = classes
+
     def _null_output(self, targets):
         """The best constant logit(s): the log-odds of the class frequencies."""
         if self.classes_.size == 2:

@@ -39,6 +39,10 @@ class WorkingSetModel(Protocol):
     ``penalty_factor``.
     """
 
+    def start(self, X, y, *, groups, penalty_factor) -> None:
+        """Prepare to walk the path from ``X`` (the plain columns, or the first SNPs
+        when there are none): keep a model fitted on them, or fit the null model."""
+
     def fit(self, X, y, *, alpha: float, groups, penalty_factor) -> None:
         """Fit at ``alpha``, warm-started from the current weights."""
 
@@ -96,7 +100,7 @@ class NetworkWorkingSetModel:
             self._template.set_params(penalty_factor=None)
 
     def start(self, X, y, *, groups, penalty_factor) -> None:
-        """Start on the plain columns ``X``: keep a fitted network, or fit its null model."""
+        """Start on ``X``: keep a fitted network, or fit its null model."""
         est = self.estimator
         est.set_params(warm_start=True, early_stopping=False, batch_size=X.shape[0],
                        **self._penalty_params(groups, penalty_factor))
@@ -330,14 +334,22 @@ class _PathSolver:
         return self.model.critical_alpha(grad.T)
 
     def start(self) -> float:
-        """Start the model; return alpha_max (SNPs, and plain inputs when they share it)."""
+        """Start the model; return alpha_max (SNPs, and plain inputs when they share it).
+
+        Without plain inputs the null model is built over the first
+        ``min_working_set`` SNPs (at zero, so it is the same null model): a network
+        needs at least one input column.
+        """
+        if not self.labels:
+            self.cols = np.arange(min(self.min_ws, self.geno.n_snps), dtype=np.intp)
         alpha0 = 1.0 if self.plain_alpha is None else self.plain_alpha
-        self.model.start(self.X_plain, self.y, groups=self._groups(self.cols),
+        X0 = self._train(self.cols)
+        self.model.start(X0, self.y, groups=self._groups(self.cols),
                          penalty_factor=self._factor(self.cols, alpha0))
-        self.crit = self._criticals(self.X_plain)
+        self.crit = self._criticals(X0)
         alpha_max = float(self.crit.max())
         if self.plain_alpha is None and self.labels:
-            out = self.model.output_gradient(self.X_plain, self.y)
+            out = self.model.output_gradient(X0, self.y)
             plain = self.model.critical_alpha(out.T @ self.X_plain.astype(np.float64),
                                               groups=self.labels)
             alpha_max = max(alpha_max, float(plain.max()))
@@ -364,6 +376,8 @@ class _PathSolver:
         n_plain = len(self.labels)
         position = {c: n_plain + i for i, c in enumerate(self.cols)}
         source = np.r_[np.arange(n_plain), [position.get(c, -1) for c in new_cols]]
+        if not source.size:  # a network needs an input column: keep the first SNP
+            return
         self.model.select_columns(source.astype(np.int64))
         self.cols = np.asarray(new_cols, dtype=np.intp)
 

@@ -70,6 +70,17 @@ feature_names_in_, encoder_
     def _n_outputs(self):
         return self._n_targets
 
+    def _task_state(self) -> dict:
+        return {"n_targets": self._n_targets, "target_ndim": self._y_ndim}
+
+    def _restore_task_state(self, state: dict) -> None:
+        try:
+            self._n_targets = int(state["n_targets"])
+            self._y_ndim = int(state["target_ndim"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError("a regressor's fitted state needs n_targets and "
+                             "target_ndim.") from err
+
     def _null_output(self, targets):
         """The best constant output: the mean of each target."""
         return targets.mean(dim=0)

@@ -43,7 +43,7 @@ from sklearn.preprocessing import LabelEncoder
 
 from .. import __version__
 from ..data import ClinicalEncoder, DataError
-from ..estimators import ESTIMATORS
+from ..estimators import ESTIMATORS, GenotypeEncoder
 from ..penalties import PENALTIES, Penalty
 
 __all__ = [
@@ -58,19 +58,17 @@ __all__ = [
 
 #: ``format`` field of ``model.json``.
 SCHEMA = "riata.model"
-#: Version of the ``model.json`` layout this riata writes and reads.
-SCHEMA_VERSION = 1
+#: Version of the ``model.json`` layout this riata writes (it reads 1 and 2).
+#: 2: the genotype encoder is one parameter (a ``GenotypeEncoder``), and the fitted
+#: state is the estimator's own ``fitted_state()``.
+SCHEMA_VERSION = 2
 WEIGHTS_FILE = "model.safetensors"
 METADATA_FILE = "model.json"
 
-# Fitted attributes kept in model.json. Everything derived from the weights
-# (first_layer_weights_, feature_importances_, selected_features_, coef_ ...) is
-# recomputed from the tensors on load instead of being stored twice.
-_FITTED = ("classes_", "n_features_in_", "feature_names_in_", "best_epoch_",
-           "best_score_", "monitor_", "history_", "n_iter_", "kkt_violation_",
-           "_y_ndim", "_n_targets")
-# Constructor parameters that hold a Penalty object.
-_PENALTY_PARAMS = ("penalty", "encoder_penalty")
+# Constructor parameters that hold a riata component (a penalty or an encoder), and
+# the classes rebuilt there: a whitelist, so that no other class is ever instantiated.
+_COMPONENT_PARAMS = ("penalty", "encoder")
+_COMPONENTS = {cls.__name__: cls for cls in (*PENALTIES, GenotypeEncoder)}
 _GENOTYPE_ARRAYS = {"mean": np.float64, "scale": np.float64}
 _GENOTYPE_TEXT = ("snp_names", "allele_1", "allele_2", "chromosome")
 
@@ -98,7 +96,7 @@ def _encode(value, where: str):
     if isinstance(value, (float, np.floating)):
         value = float(value)
         return value if math.isfinite(value) else {"__float__": repr(value)}
-    if isinstance(value, Penalty):
+    if isinstance(value, (Penalty, GenotypeEncoder)):
         params = value.get_params(deep=False)
         return {"class": type(value).__name__,
                 "params": {k: _encode(v, f"{where}.{k}") for k, v in params.items()}}
@@ -135,8 +133,9 @@ def _encode(value, where: str):
 def _decode(value, where: str, source: Path, *, penalty: bool = False):
     """Inverse of :func:`_encode`.
 
-    A ``{"class", "params"}`` object is rebuilt as a penalty only where ``penalty``
-    is True (the estimator's penalty parameters), and only for riata's own classes.
+    A ``{"class", "params"}`` object is rebuilt as a component only where ``penalty``
+    is True (the estimator's penalty and encoder parameters, and a component's own
+    penalty), and only for riata's own classes.
     """
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -179,16 +178,16 @@ def _decode_array(value: dict, where: str, source: Path) -> np.ndarray:
 
 
 def _decode_penalty(value: dict, where: str, source: Path):
-    classes = {cls.__name__: cls for cls in PENALTIES}
+    classes = _COMPONENTS
     name = value["class"]
     if name not in classes:
-        raise DataError(f"Model file '{source}': {where} names the penalty class "
-                        f"{name!r}; riata rebuilds only its own penalties "
-                        f"{sorted(classes)}.")
+        raise DataError(f"Model file '{source}': {where} names the class {name!r}; "
+                        f"riata rebuilds only its own components {sorted(classes)}.")
     params = value["params"]
     if not isinstance(params, dict):
         raise DataError(f"Model file '{source}': {where}.params must be an object.")
-    decoded = {k: _decode(v, f"{where}.{k}", source) for k, v in params.items()}
+    decoded = {k: _decode(v, f"{where}.{k}", source, penalty=k in _COMPONENT_PARAMS)
+               for k, v in params.items()}
     try:
         return classes[name](**decoded)
     except (TypeError, ValueError) as err:
@@ -301,8 +300,7 @@ def save_model(directory, estimator, *, clinical_encoder=None, genotype_stats=No
     try:
         params = {k: _encode(v, f"params.{k}")
                   for k, v in estimator.get_params(deep=False).items()}
-        fitted = {k: _encode(getattr(estimator, k), k) for k in _FITTED
-                  if hasattr(estimator, k)}
+        fitted = {k: _encode(v, k) for k, v in estimator.fitted_state().items()}
         meta = None if metadata is None else _encode(dict(metadata), "metadata")
     except TypeError as err:
         raise ValueError(str(err)) from err
@@ -462,6 +460,7 @@ def load_model(directory):
                       f"{saved_versions.get('riata')}; this is riata {__version__}. "
                       "Check its predictions, or fit and save it again.",
                       ModelVersionWarning, stacklevel=2)
+    saved_schema = document["schema_version"]
     section = document["estimator"]
     classes = _estimator_classes()
     name = section.get("class")
@@ -474,49 +473,28 @@ def load_model(directory):
     if not isinstance(params, dict) or not isinstance(fitted, dict):
         raise DataError(f"Model file '{json_path}': estimator.params and "
                         "estimator.fitted must be JSON objects.")
+    if saved_schema == 1:
+        params, fitted = _from_schema_1(params, fitted)
     accepted = set(cls().get_params(deep=False))
     unknown = sorted(set(params) - accepted)
     if unknown:
         raise DataError(f"Model file '{json_path}': {name} has no parameter(s) "
                         f"{unknown}; it accepts {sorted(accepted)}.")
     decoded = {k: _decode(v, f"estimator.params.{k}", json_path,
-                          penalty=k in _PENALTY_PARAMS) for k, v in params.items()}
-    for key in _PENALTY_PARAMS:
-        if decoded.get(key) is not None and not isinstance(decoded[key], Penalty):
+                          penalty=k in _COMPONENT_PARAMS) for k, v in params.items()}
+    for key, kind in (("penalty", Penalty), ("encoder", GenotypeEncoder)):
+        if decoded.get(key) is not None and not isinstance(decoded[key], kind):
             raise DataError(f"Model file '{json_path}': estimator.params.{key} must be "
-                            "a riata penalty or null.")
+                            f"a riata {kind.__name__} or null.")
     estimator = cls(**decoded)
-    try:
-        estimator._validate_params()
-    except ValueError as err:
-        raise DataError(f"Model file '{json_path}': invalid parameters: {err}") from err
-    state = {k: _decode(v, f"estimator.fitted.{k}", json_path)
-             for k, v in fitted.items() if k in _FITTED}
-    missing = [k for k in ("n_features_in_",) if k not in state]
-    if missing:
-        raise DataError(f"Model file '{json_path}': estimator.fitted lacks {missing}.")
-    _restore_fitted(estimator, state, json_path)
-
+    state = {k: _decode(v, f"estimator.fitted.{k}", json_path) for k, v in fitted.items()}
     tensors = _load_tensors(directory, document, json_path)
-    dtype = {"float32": torch.float32, "float64": torch.float64}[estimator.dtype]
-    model = estimator._build_model(int(estimator.n_features_in_), dtype)
-    expected = model.state_dict()
-    if set(tensors) != set(expected):
-        raise DataError(
-            f"Model file '{directory / WEIGHTS_FILE}' holds tensors "
-            f"{sorted(tensors)}, but the network described in {json_path.name} has "
-            f"{sorted(expected)}.")
-    for key, tensor in tensors.items():
-        if tensor.shape != expected[key].shape or tensor.dtype != expected[key].dtype:
-            raise DataError(
-                f"Model file '{directory / WEIGHTS_FILE}': tensor '{key}' has shape "
-                f"{tuple(tensor.shape)} and dtype {tensor.dtype}; the network needs "
-                f"{tuple(expected[key].shape)} and {expected[key].dtype}.")
-    model.load_state_dict(tensors, strict=True)
-    model.eval()
-    estimator.model_ = model
-    # The attributes a fit derives from the weights, recomputed from the tensors.
-    estimator._set_weight_attributes()
+    try:
+        estimator.restore(state, tensors)
+    except ValueError as err:
+        raise DataError(f"Model file '{json_path}': the estimator cannot be rebuilt "
+                        f"from its parameters, fitted state and weights "
+                        f"({directory / WEIGHTS_FILE}): {err}") from err
 
     extras = {
         "clinical_encoder": None, "genotype_stats": None,
@@ -542,27 +520,29 @@ def load_model(directory):
     return estimator, extras
 
 
-def _restore_fitted(estimator, state: dict, json_path: Path) -> None:
-    for key, value in state.items():
-        setattr(estimator, key, value)
-    estimator.n_features_in_ = int(estimator.n_features_in_)
-    if hasattr(estimator, "_stratify") and estimator._stratify:
-        classes = state.get("classes_")
-        if not isinstance(classes, np.ndarray) or classes.ndim != 1 or classes.size < 2:
-            raise DataError(f"Model file '{json_path}': a classifier needs "
-                            "estimator.fitted.classes_ with at least two classes.")
-        encoder = LabelEncoder()
-        encoder.classes_ = classes
-        estimator._label_encoder = encoder
-    elif "_n_targets" not in state or "_y_ndim" not in state:
-        raise DataError(f"Model file '{json_path}': a regressor needs "
-                        "estimator.fitted._n_targets and _y_ndim.")
-    # As fit does: the fitted copies of the penalties.
-    estimator.penalty_ = None if estimator.penalty is None else clone(estimator.penalty)
-    estimator.encoder_penalty_ = (None if estimator.encoder_penalty is None
-                                  else clone(estimator.encoder_penalty))
+def _from_schema_1(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """A schema-1 model's parameters and fitted state in schema 2's terms.
 
-
+    Schema 1 spelled the encoder as four flags (``n_encoded_features``,
+    ``encoder_dim``, ``encoder_penalty``, ``encoder_kernel``) and kept two private
+    attributes of a regressor.
+    """
+    params = dict(params)
+    n_encoded = params.pop("n_encoded_features", 0)
+    dim = params.pop("encoder_dim", 20)
+    penalty = params.pop("encoder_penalty", None)
+    kernel = params.pop("encoder_kernel", None)
+    if n_encoded:
+        params["encoder"] = {"class": "GenotypeEncoder", "params": {
+            "n_features": None if kernel else n_encoded, "dim": dim, "penalty": penalty,
+            "kernel": kernel}}
+    fitted = dict(fitted)
+    fitted["n_encoded"] = n_encoded
+    renamed = {"_n_targets": "n_targets", "_y_ndim": "target_ndim"}
+    for old, new in renamed.items():
+        if old in fitted:
+            fitted[new] = fitted.pop(old)
+    return params, fitted
 
 
 def _read_genotype_section(section, json_path: Path) -> dict:

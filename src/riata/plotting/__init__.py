@@ -14,6 +14,7 @@ per hidden unit, the transpose of torch's ``nn.Linear.weight``.
 
 from ._heatmap import plot_heatmap_panels, plot_weight_heatmap
 from ._io import save_figure
+from ._manhattan import plot_snp_weights
 from ._paths import plot_regularization_path, plot_training_history, plot_validation_curve
 from ._stability import plot_selection_stability
 
@@ -24,5 +25,6 @@ __all__ = [
     "plot_validation_curve",
     "plot_training_history",
     "plot_selection_stability",
+    "plot_snp_weights",
     "save_figure",
 ]

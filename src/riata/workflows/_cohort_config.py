@@ -7,22 +7,15 @@ import os
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
+from ..estimators import PATH_RULES
 from ..penalties import PENALTY_NAMES
+from ..pipeline import TASKS, PipelineSettings
 
-__all__ = ["NETWORK_DEFAULTS", "CohortFitConfig"]
+__all__ = ["CohortFitConfig"]
 
-#: Network settings under the estimator's own parameter names, with the defaults of
-#: :func:`fit_cohort`; every other estimator parameter
-#: keeps the estimator's default unless ``CohortFitConfig.network`` sets it.
-NETWORK_DEFAULTS = {
-    "hidden_layer_sizes": (20,), "max_epochs": 100, "learning_rate_init": 3e-3,
-    "batch_size": 128, "n_iter_no_change": 10, "encoder_dim": 20,
-}
 #: Estimator parameters that the data or the run decide, not the user.
-_FIXED_PARAMETERS = ("penalty", "encoder_penalty", "encoder_kernel", "n_encoded_features",
-                     "warm_start", "verbose")
-_CHOICES = {"missing": ("impute", "indicator", "error"),
-            "task": ("auto", "classification", "regression"),
+_FIXED_PARAMETERS = ("penalty", "encoder", "warm_start", "verbose")
+_CHOICES = {"missing": ("impute", "indicator", "error"), "task": TASKS,
             "penalty": PENALTY_NAMES}
 
 
@@ -67,21 +60,27 @@ class CohortFitConfig:
     alpha : float >= 0, default=None
         Fixed penalty strength; None: a path of ``n_alphas`` values from
         ``alpha_max`` down to ``eps * alpha_max``, chosen on the validation split.
-    l1_ratio : float in [0, 1], default=0.5
-        L1 share of ``"elastic-net"`` and ``"sparse-group-lasso"``.
-    n_alphas : int, default=8
-        Points on the penalty path.
-    eps : float in (0, 1), default=0.02
-        Smallest alpha of the path as a fraction of ``alpha_max``.
+    l1_ratio : float in [0, 1], default=None
+        L1 share of ``"elastic-net"`` and ``"sparse-group-lasso"`` (None: the
+        penalties' default, 0.5).
+    n_alphas : int, default=None
+        Points on the penalty path (None: :func:`riata.estimators.fit_alpha_path`'s
+        default).
+    eps : float in (0, 1), default=None
+        Smallest alpha of the path as a fraction of ``alpha_max`` (None: the path's
+        default).
+    rule : {"best", "1se"}, default=None
+        How alpha is chosen from the validation losses (None: the path's default).
+    encoder_dim : int, default=None
+        Units of the genotype encoder of a kernel network (None: its default).
     test_size, valid_size : float in (0, 1), default=0.2
         Test and validation shares of the samples (their sum below 1).
     seed : int, default=0
         Seed of the split and, unless ``network`` sets ``random_state``, of the
         network.
     network : dict, default={}
-        Estimator parameters (see :meth:`network_parameter_names`) over
-        :data:`NETWORK_DEFAULTS`, e.g. ``{"hidden_layer_sizes": (8,),
-        "max_epochs": 50}``.
+        Estimator parameters (see :meth:`network_parameter_names`) over the
+        estimator's defaults, e.g. ``{"hidden_layer_sizes": (8,), "max_epochs": 50}``.
 
     Raises
     ------
@@ -91,11 +90,11 @@ class CohortFitConfig:
 
     Examples
     --------
-    >>> from riata.experiments import CohortFitConfig
+    >>> from riata.workflows import CohortFitConfig
     >>> config = CohortFitConfig(clinical="cohort.csv", target="chd", id_column="pid",
     ...                          penalty="l1", alpha=0.01, network={"max_epochs": 50})
-    >>> config.estimator_params()["max_epochs"], config.estimator_params()["random_state"]
-    (50, 0)
+    >>> dict(config.settings().network)
+    {'max_epochs': 50}
     >>> CohortFitConfig(clinical="cohort.csv", target="chd", id_column="pid", eps=2)
     Traceback (most recent call last):
     ...
@@ -115,9 +114,11 @@ class CohortFitConfig:
     max_classes: int = 10
     penalty: str = "group-lasso"
     alpha: float | None = None
-    l1_ratio: float = 0.5
-    n_alphas: int = 8
-    eps: float = 0.02
+    l1_ratio: float | None = None
+    n_alphas: int | None = None
+    eps: float | None = None
+    rule: str | None = None
+    encoder_dim: int | None = None
     test_size: float = 0.2
     valid_size: float = 0.2
     seed: int = 0
@@ -151,18 +152,28 @@ class CohortFitConfig:
         for key, choices in _CHOICES.items():
             if getattr(self, key) not in choices:
                 raise self._bad(key, f"one of {list(choices)}")
-        for key, low in (("min_samples", 1), ("max_classes", 2), ("n_alphas", 1)):
-            if not _is_int(getattr(self, key)) or getattr(self, key) < low:
+        for key, low in (("min_samples", 1), ("max_classes", 2), ("n_alphas", 1),
+                         ("encoder_dim", 1)):
+            value = getattr(self, key)
+            if key in ("n_alphas", "encoder_dim") and value is None:
+                continue
+            if not _is_int(value) or value < low:
                 raise self._bad(key, f"an integer >= {low}")
         if not _is_int(self.seed):
             raise self._bad("seed", "an integer")
         for key in ("test_size", "valid_size", "eps"):
-            if not _is_number(getattr(self, key)) or not 0 < getattr(self, key) < 1:
+            value = getattr(self, key)
+            if key == "eps" and value is None:
+                continue
+            if not _is_number(value) or not 0 < value < 1:
                 raise self._bad(key, "a number in (0, 1)")
+        if self.rule is not None and self.rule not in PATH_RULES:
+            raise self._bad("rule", f"one of {list(PATH_RULES)}")
         if self.test_size + self.valid_size >= 1:
             raise ValueError(f"test_size + valid_size must be below 1; got "
                              f"{self.test_size} + {self.valid_size}.")
-        if not _is_number(self.l1_ratio) or not 0 <= self.l1_ratio <= 1:
+        if self.l1_ratio is not None and (not _is_number(self.l1_ratio)
+                                          or not 0 <= self.l1_ratio <= 1):
             raise self._bad("l1_ratio", "a number in [0, 1]")
         if self.alpha is not None:
             if not _is_number(self.alpha) or not (math.isfinite(self.alpha)
@@ -182,13 +193,14 @@ class CohortFitConfig:
         if unknown:
             raise ValueError(f"'network': unknown estimator parameter(s) {unknown}; "
                              f"accepted: {accepted}.")
-        params = self.estimator_params()
-        hidden = params["hidden_layer_sizes"]
+        hidden = self.network.get("hidden_layer_sizes", ())
+        if isinstance(hidden, list):
+            hidden = self.network["hidden_layer_sizes"] = tuple(hidden)
         if not isinstance(hidden, tuple) or not all(_is_int(h) and h >= 1
                                                     for h in hidden):
             raise ValueError("'hidden_layer_sizes' must be a list of positive integers; "
                              f"got {hidden!r}.")
-        SparseMLPClassifier(**params)._validate_params()
+        SparseMLPClassifier(**self.network)._validate_params()
 
     # -- derived ----------------------------------------------------------------------
     @staticmethod
@@ -196,25 +208,23 @@ class CohortFitConfig:
         """The estimator parameters that ``network`` may set, sorted.
 
         Every parameter of :class:`~riata.SparseMLPClassifier` except those the data
-        or the run decide (``penalty``, ``encoder_penalty``, ``n_encoded_features``,
-        ``warm_start``, ``verbose``).
+        or the run decide (``penalty``, ``encoder``, ``warm_start``, ``verbose``).
         """
         from ..estimators import SparseMLPClassifier
 
         return sorted(set(SparseMLPClassifier().get_params(deep=False))
                       - set(_FIXED_PARAMETERS))
 
-    def estimator_params(self) -> dict:
-        """The network's parameters: :data:`NETWORK_DEFAULTS`, then ``network``.
+    def settings(self) -> PipelineSettings:
+        """The pipeline's overrides: path, penalty and network settings of this config.
 
-        ``hidden_layer_sizes`` given as a list becomes a tuple, and ``random_state``
-        defaults to ``seed``.
+        ``random_state`` of the network defaults to ``seed``.
         """
-        params = {**NETWORK_DEFAULTS, **self.network}
-        if isinstance(params["hidden_layer_sizes"], list):
-            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-        params.setdefault("random_state", self.seed)
-        return params
+        network = dict(self.network)
+        return PipelineSettings(alpha=self.alpha, l1_ratio=self.l1_ratio,
+                                n_alphas=self.n_alphas, eps=self.eps, rule=self.rule,
+                                network=tuple(network.items()),
+                                encoder_dim=self.encoder_dim)
 
 
 def _is_int(value) -> bool:

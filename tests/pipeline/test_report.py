@@ -13,8 +13,8 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from riata.experiments import _report
-from riata.experiments._report import write_report
+from riata.pipeline import _report
+from riata.pipeline._report import write_report
 
 EVIL = "<script>alert(1)</script>"
 

@@ -1,10 +1,10 @@
-"""From files to the network's input matrix, for training and for new samples.
+"""New samples for a saved model: their files read as the model was trained.
 
-The same code builds the features at fit time (from the training statistics) and at
-prediction time (from the statistics saved with the model): encoded clinical columns
-first, standardized genotypes last (the estimator encodes its trailing columns).
-Genotypes stay int8 until a block of rows is standardized into the float32 output;
-no float64 copy of the genotype matrix is made.
+Clinical columns are typed as the model's encoder saw them in training, SNPs are
+matched to the model's by name, and the input matrix is built a block of rows at a
+time (encoded clinical columns first, standardized genotypes last), with the
+statistics saved with the model. Genotypes stay int8 until a block of rows is
+standardized into the float32 output; no float64 copy of the genotype matrix is made.
 """
 
 from __future__ import annotations
@@ -14,25 +14,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data import DataError, Genotypes, match_samples, read_plink
-from ..data._errors import examples_of
-from ..data._readers import (
-    numeric_values,
+from ._errors import DataError, examples_of
+from ._readers import (
     _as_text_or_number,
     _check_file,
     _read_plink_metadata,
     _read_raw_table,
     _text_ids,
+    numeric_values,
+    read_plink,
 )
-from ..data._table import MISSING_GENOTYPE
+from ._table import MISSING_GENOTYPE, Genotypes, match_samples
 
 __all__ = [
     "assemble_features",
     "count_missing_calls",
-    "predict_in_batches",
-    "predict_from_genotypes",
     "read_genotypes_for_model",
     "read_new_clinical",
+    "BLOCK_ROWS",
 ]
 
 #: Rows standardized at a time: bounds the float temporaries to a few blocks.
@@ -227,55 +226,3 @@ def read_genotypes_for_model(prefix, sample_ids, stats: dict, *, min_samples: in
                           bp_position=full.bp_position[columns],
                           sample_ids=full.sample_ids, **alleles)
     return rows, genotypes, summary
-
-
-def predict_in_batches(estimator, X, *, batch_rows: int = BLOCK_ROWS) -> dict:
-    """Predictions (and class probabilities) for the rows of ``X``, a block at a time.
-
-    The estimators predict in float64; a block keeps that copy small whatever the
-    number of SNPs. Predictions of a row do not depend on the other rows of its block.
-
-    Returns
-    -------
-    dict
-        ``prediction`` (n_samples,) and, for a classifier, ``proba``
-        (n_samples, n_classes) in the order of ``estimator.classes_``.
-    """
-    return _predict_blocks(estimator, X.shape[0], lambda block: X[block], batch_rows)
-
-
-def predict_from_genotypes(estimator, clinical, genotypes: Genotypes | None, rows,
-                           mean=None, scale=None, *, block_bytes: int = 1 << 28) -> dict:
-    """:func:`predict_in_batches` on the inputs of :func:`assemble_features`, built a
-    block of rows at a time, so that the float inputs of all samples never exist at
-    once (3,000 samples x 500,000 SNPs would be 6 GB).
-
-    Parameters
-    ----------
-    clinical, genotypes, rows, mean, scale
-        As for :func:`assemble_features`.
-    block_bytes : int, default=256 MiB
-        Size of one block's float32 inputs (at most ``BLOCK_ROWS`` rows).
-    """
-    rows = np.asarray(rows, dtype=np.intp)
-    width = (0 if clinical is None else clinical.shape[1]) + (
-        0 if genotypes is None else genotypes.n_snps)
-    batch = max(1, min(BLOCK_ROWS, block_bytes // max(4 * width, 1)))
-    return _predict_blocks(
-        estimator, rows.size,
-        lambda block: assemble_features(clinical, genotypes, rows[block], mean, scale),
-        batch)
-
-
-def _predict_blocks(estimator, n: int, inputs, batch_rows: int) -> dict:
-    """Predict ``inputs(slice)`` block by block; see :func:`predict_in_batches`."""
-    blocks = [slice(start, start + batch_rows) for start in range(0, n, batch_rows)]
-    if hasattr(estimator, "classes_"):
-        proba = np.empty((n, len(estimator.classes_)))
-        for block in blocks:
-            proba[block] = estimator.predict_proba(inputs(block))
-        prediction = estimator.classes_[np.argmax(proba, axis=1)] if n else (
-            estimator.classes_[:0])
-        return {"prediction": prediction, "proba": proba}
-    parts = [estimator.predict(inputs(block)) for block in blocks]
-    return {"prediction": np.concatenate(parts) if parts else np.zeros(0)}

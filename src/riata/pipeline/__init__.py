@@ -1,0 +1,71 @@
+"""One pipeline from a Table to a run directory, shared by every workflow.
+
+split -> prepare inputs (clinical encoding, genotype statistics, kernel) -> fit each
+model spec (alpha chosen on the validation rows) -> score on the test rows (and
+against a known truth) -> write the run directory (one schema, atomic) and its report.
+``riata casestudy`` and ``riata fit`` (:mod:`riata.workflows`) differ only in where
+their Table comes from and which specs they fit.
+"""
+
+from .._files import atomic_write_text
+from ._export import deployable_model
+from ._fit import FittedModel, PipelineSettings, fit_model
+from ._inputs import TASKS, PreparedInputs, prepare_inputs
+from ._notes import Notes
+from ._report import write_report
+from ._run import RunResult, fit_and_score, oracle_scores, run_pipeline
+from ._rundir import RESULT_COLUMNS, check_run_directory, markdown_table, write_run_directory
+from ._scoring import (
+    KnownTruth,
+    clinical_selection,
+    prediction_scores,
+    result_row,
+    selection_scores,
+    snp_scores,
+)
+from ._specs import (
+    INPUTS,
+    KIND_PARAMS,
+    KINDS,
+    SPARSE_PENALTIES,
+    ModelSpec,
+    case_study_specs,
+    cohort_specs,
+)
+from ._split import Split, split_samples
+
+__all__ = [
+    "Split",
+    "split_samples",
+    "PreparedInputs",
+    "prepare_inputs",
+    "TASKS",
+    "Notes",
+    "ModelSpec",
+    "KINDS",
+    "INPUTS",
+    "KIND_PARAMS",
+    "SPARSE_PENALTIES",
+    "case_study_specs",
+    "cohort_specs",
+    "PipelineSettings",
+    "FittedModel",
+    "fit_model",
+    "deployable_model",
+    "KnownTruth",
+    "prediction_scores",
+    "clinical_selection",
+    "selection_scores",
+    "snp_scores",
+    "result_row",
+    "RunResult",
+    "fit_and_score",
+    "oracle_scores",
+    "run_pipeline",
+    "write_run_directory",
+    "check_run_directory",
+    "markdown_table",
+    "RESULT_COLUMNS",
+    "write_report",
+    "atomic_write_text",
+]

@@ -1,0 +1,24 @@
+"""The workflows: the case study, a fit on a researcher's own files, and prediction.
+
+Each reads its data into a :class:`riata.data.Table` and hands it to the shared
+pipeline (:mod:`riata.pipeline`); they differ in where the Table comes from and which
+models they fit.
+"""
+
+from ._casestudy import CASE_STUDY_MODELS, CaseStudyConfig, run_case_study
+from ._cohort import CohortFitResult, fit_cohort
+from ._cohort_config import CohortFitConfig
+from ._predict import Predictions, predict_cohort, predict_from_genotypes, predict_in_batches
+
+__all__ = [
+    "CaseStudyConfig",
+    "run_case_study",
+    "CASE_STUDY_MODELS",
+    "CohortFitConfig",
+    "CohortFitResult",
+    "fit_cohort",
+    "Predictions",
+    "predict_cohort",
+    "predict_in_batches",
+    "predict_from_genotypes",
+]

@@ -1,0 +1,301 @@
+"""``fit_cohort``: a sparse network on a researcher's own clinical table and genotypes.
+
+Reads the clinical file (and a PLINK fileset) into a Table, then runs the shared
+pipeline (:mod:`riata.pipeline`): split, encode on the training rows, fit the network
+and the linear baselines with alpha chosen on the validation rows, score on the test
+rows, and write the run directory atomically with the network saved for
+``riata predict``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import warnings
+from dataclasses import MISSING, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data import DataError, DataWarning, read_table
+from ..io import save_model
+from ..pipeline import (
+    Notes,
+    RunResult,
+    check_run_directory,
+    cohort_specs,
+    deployable_model,
+    fit_and_score,
+    markdown_table,
+    prepare_inputs,
+    write_run_directory,
+)
+from ._cohort_config import CohortFitConfig
+
+__all__ = ["CohortFitResult", "fit_cohort"]
+
+#: A text column whose values are at least this share numbers is a numeric column
+#: with a typo, not a categorical one (unless declared categorical).
+_NUMERIC_SHARE = 0.9
+
+
+@dataclass(frozen=True, eq=False)
+class CohortFitResult:
+    """What :func:`fit_cohort` fitted, scored and wrote.
+
+    Attributes
+    ----------
+    run : RunResult
+        Every model (the network first, then the baselines), its scores and the
+        prepared inputs.
+    estimator : SparseMLPClassifier or SparseMLPRegressor
+        The network as saved in ``model/``: over ``[clinical | standardized SNPs]``
+        (a kernel network written out as one weight per SNP; a SNP network keeping the
+        SNPs it selected). A regressor predicts the standardized target: multiply by
+        ``target_scale`` and add ``target_mean``.
+    run_dir : pathlib.Path
+    """
+
+    run: RunResult
+    estimator: object
+    run_dir: Path
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return self.run.table
+
+    @property
+    def task(self) -> str:
+        return self.run.inputs.task
+
+    @property
+    def network(self):
+        return self.run.models["network"]
+
+    @property
+    def alpha(self) -> float:
+        return self.network.alpha
+
+    @property
+    def test_scores(self) -> dict:
+        return self.run.scores["network"]
+
+    @property
+    def baseline_scores(self) -> dict:
+        return {k: v for k, v in self.run.scores.items() if k != "network"}
+
+    @property
+    def selected_variables(self) -> list:
+        """Clinical variables with a nonzero first-layer weight in the network."""
+        fitted = self.network
+        wanted = set(self.run.inputs.clinical_groups)
+        return sorted({g for g, n in zip(fitted.input_groups, fitted.norms)
+                       if n > 0 and g in wanted})
+
+    @property
+    def notes(self) -> list:
+        return list(self.run.notes)
+
+    def to_markdown(self) -> str:
+        """The results table as ``results.md`` shows it ('-' where not applicable)."""
+        from ..pipeline import RESULT_COLUMNS
+
+        table = self.table
+        return markdown_table(table[[c for c in RESULT_COLUMNS if c in table.columns]])
+
+
+def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
+               on_warning=None, options_given: dict | None = None) -> CohortFitResult:
+    """Fit, score and report a sparse network on a cohort's files.
+
+    Reads ``config.clinical`` (and the PLINK fileset ``config.genotypes``), matches
+    samples by id and runs the shared pipeline: a stratified, seeded train /
+    validation / test split; every preprocessing statistic from the training split;
+    the network with ``config.penalty`` (one group per clinical variable, and per SNP
+    or genetic unit) along a warm-started path chosen on the validation split (or at
+    ``config.alpha``); beside it a logistic (or least-squares) regression on the
+    clinical columns and a group-lasso linear model on all inputs, on the same split.
+    With genotypes and a sparse penalty the network selects SNPs (working sets over
+    the int8 genotypes); with ``"none"`` or ``"l2"`` it reads them through a kernel
+    encoder. A regression target is standardized with its training mean and SD for
+    the fit; scores are on the original scale.
+
+    ``out_dir`` receives the run directory of :func:`riata.pipeline.write_run_directory`
+    with ``model/`` (for :func:`riata.io.load_model` and ``riata predict``). It is
+    written under a hidden temporary name and renamed into place at the end: a run
+    that fails leaves ``out_dir`` as it was.
+
+    Parameters
+    ----------
+    config : CohortFitConfig
+    out_dir : str or path-like
+    overwrite : bool, default=False
+        Replace an existing non-empty ``out_dir`` (an empty one is always replaced).
+    on_warning : callable, default=None
+        Called with the text of each warning as it arises (a dropped column, imputed
+        values, samples left out by matching, a baseline that did not converge), e.g.
+        ``print``. None: each is issued as a :class:`riata.data.DataWarning`. Either
+        way the warnings are listed in ``config.json`` and in the result.
+    options_given : dict, default=None
+        How the run was asked for (e.g. the command-line options), recorded in
+        ``config.json``; None records the settings that differ from their defaults.
+
+    Returns
+    -------
+    CohortFitResult
+
+    Raises
+    ------
+    riata.data.DataError
+        If a file is missing or malformed, a column or sample is unusable, the
+        target does not suit the task, the samples cannot be split, ``out_dir``
+        exists and is not an empty directory (without ``overwrite``), or the run
+        directory cannot be written. The message names the file, column and sample.
+    TypeError
+        If ``config`` is not a :class:`CohortFitConfig` or ``overwrite`` not a bool.
+
+    Examples
+    --------
+    >>> from riata.workflows import CohortFitConfig, fit_cohort
+    >>> config = CohortFitConfig(clinical="cohort.csv", genotypes="geno/cohort",
+    ...                          target="chd", id_column="pid")
+    >>> result = fit_cohort(config, "runs/chd")  # doctest: +SKIP
+    >>> print(result.to_markdown())  # doctest: +SKIP
+    """
+    if not isinstance(config, CohortFitConfig):
+        raise TypeError(f"config must be a CohortFitConfig; got "
+                        f"{type(config).__name__}.")
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"'overwrite' must be true or false; got {overwrite!r}.")
+    out = Path(os.fspath(out_dir))
+    check_run_directory(out, overwrite)
+    started = time.perf_counter()
+    notes = Notes(on_warning)
+    clinical_path = Path(config.clinical)
+    table = _read(config, notes)
+    source = f"Clinical file '{clinical_path}'"
+    inputs = prepare_inputs(table, task=config.task, max_classes=config.max_classes,
+                            test_size=config.test_size, valid_size=config.valid_size,
+                            seed=config.seed, missing=config.missing, notes=notes,
+                            source=source)
+    specs = cohort_specs(config.penalty, has_genotypes=inputs.n_snps > 0,
+                         task=inputs.task, seed=config.seed)
+    frame, models, scores, _ = fit_and_score(specs, inputs, config.settings(),
+                                             notes=notes)
+    run = RunResult(workflow="fit", table=frame, models=models, scores=scores,
+                    inputs=inputs, notes=tuple(notes))
+    estimator, snp_stats = deployable_model(models["network"], inputs)
+    document = _config_document(config, run, overwrite, options_given, started)
+
+    def save(directory: Path) -> None:
+        fitted = models["network"]
+        save_model(directory, estimator, clinical_encoder=inputs.encoder,
+                   genotype_stats=snp_stats,
+                   metadata={"target": config.target, "id_column": config.id_column,
+                             "task": inputs.task, "clinical_file": str(clinical_path),
+                             "target_mean": fitted.target_mean,
+                             "target_scale": fitted.target_scale,
+                             "genotypes": (None if config.genotypes is None
+                                           else str(config.genotypes)),
+                             "clinical_feature_names": list(inputs.clinical_names),
+                             "penalty": config.penalty, "alpha": fitted.alpha})
+
+    path = write_run_directory(out, run, document, overwrite=overwrite, save=save,
+                               title=f"riata fit: {config.target} in "
+                                     f"{clinical_path.name}")
+    return CohortFitResult(run=dataclasses.replace(run, run_dir=path),
+                           estimator=estimator, run_dir=path)
+
+
+def _read(config: CohortFitConfig, notes: Notes):
+    clinical_path = Path(config.clinical)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        table = read_table(
+            clinical_path, target=config.target, id_column=config.id_column,
+            plink_prefix=config.genotypes, categorical=list(config.categorical) or None,
+            numeric=list(config.numeric) or None, drop=list(config.drop) or None,
+            min_samples=config.min_samples)
+    notes.collect(caught)
+    _check_numeric_typos(table.clinical, clinical_path, config.categorical)
+    return table
+
+
+def _check_numeric_typos(frame, path: Path, declared) -> None:
+    """Refuse a mostly numeric column that a few text cells made categorical."""
+    if frame is None:
+        return
+    for column in frame.columns:
+        series = frame[column]
+        if column in declared or not isinstance(series.dtype, pd.CategoricalDtype):
+            continue
+        observed = series.dropna().astype(str)
+        numbers = pd.to_numeric(observed, errors="coerce")
+        is_number = numbers.notna().to_numpy()
+        if observed.size and not is_number.all() and is_number.mean() >= _NUMERIC_SHARE:
+            first = int(np.flatnonzero(~is_number)[0])
+            raise DataError(
+                f"Clinical file '{path}': column '{column}' looks numeric "
+                f"({int(is_number.sum())} of {observed.size} values are numbers) but "
+                f"has the non-numeric value {observed.iloc[first]!r} for id "
+                f"{str(observed.index[first])!r}. Fix the value or leave the cell "
+                f"empty (missing); to keep the column as categories, pass "
+                f"--categorical {column}.")
+
+
+def _config_document(config, run, overwrite, options_given, started) -> dict:
+    """The sections of ``config.json`` that ``riata fit`` adds."""
+    inputs = run.inputs
+    summary = inputs.table.summary()
+    classification = inputs.task == "classification"
+    network = run.models["network"].estimator
+    return {
+        "options_given": (_non_defaults(config) if options_given is None
+                          else options_given),
+        "settings": _recorded_settings(config, overwrite, inputs.task),
+        "estimator": {"class": type(network).__name__,
+                      "params": network.get_params(deep=False)},
+        "data": {"n_samples": int(inputs.y.size), **{
+                     f"n_{k}": v for k, v in inputs.split.sizes().items()},
+                 "classes": (sorted(str(c) for c in np.unique(inputs.y))
+                             if classification else None),
+                 "class_counts": summary["class_counts"] if classification else None,
+                 "clinical_columns": summary["clinical_columns"],
+                 "n_encoded_clinical_features": inputs.n_clinical,
+                 "n_snps": inputs.n_snps,
+                 "dropped_columns": summary["dropped_columns"] or "none",
+                 "missing_values": inputs.missing_values or "none",
+                 "missing_policy": config.missing,
+                 "missing_genotype_calls": inputs.missing_calls or "none",
+                 "sample_matching": summary["sample_summary"] or "no genotypes",
+                 "seconds": round(time.perf_counter() - started, 2)},
+    }
+
+
+def _recorded_settings(config: CohortFitConfig, overwrite: bool, task: str) -> dict:
+    """The settings under the keys of a ``riata fit --config`` file, paths absolute."""
+    out = {}
+    for item in fields(config):
+        value = getattr(config, item.name)
+        if item.name == "network":
+            continue
+        if item.name in ("clinical", "genotypes") and value is not None:
+            value = str(Path(value).resolve())
+        out["id" if item.name == "id_column" else item.name] = value
+    out["task"] = task
+    out["overwrite"] = overwrite
+    return out
+
+
+def _non_defaults(config: CohortFitConfig) -> dict:
+    """The fields of ``config`` that differ from their defaults (required ones too)."""
+    out = {}
+    for item in fields(config):
+        default = (item.default_factory() if item.default_factory is not MISSING
+                   else item.default)
+        value = getattr(config, item.name)
+        if default is MISSING or value != default:
+            out[item.name] = value
+    return out

@@ -1,0 +1,193 @@
+"""Applying a saved model to new samples: files in, predictions out.
+
+``riata predict`` is :func:`predict_cohort`: the model directory is loaded (nothing is
+unpickled), the new clinical file is read and encoded with the statistics saved in
+the model, the model's SNPs are read from the new PLINK fileset and standardized with
+the training statistics, and the predictions are made a block of rows at a time.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data import (
+    BLOCK_ROWS,
+    DataError,
+    DataWarning,
+    Genotypes,
+    assemble_features,
+    count_missing_calls,
+    read_genotypes_for_model,
+    read_new_clinical,
+)
+from ..io import METADATA_FILE, ModelVersionWarning, load_model
+
+__all__ = ["Predictions", "predict_cohort", "predict_in_batches", "predict_from_genotypes"]
+
+
+@dataclass(frozen=True, eq=False)
+class Predictions:
+    """What :func:`predict_cohort` predicted.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The id column, ``prediction`` and, for a classifier, one
+        ``probability_CLASS`` column per class; one row per sample with the inputs
+        the model needs.
+    notes : tuple of str
+        Warnings (samples left out by matching, imputed calls, another riata version).
+    """
+
+    table: pd.DataFrame
+    notes: tuple
+
+
+def _model_directory(path: Path) -> Path:
+    nested = path / "model"
+    if not (path / METADATA_FILE).is_file() and (nested / METADATA_FILE).is_file():
+        return nested
+    return path
+
+
+def predict_cohort(model, clinical, *, genotypes=None, min_samples: int = 1) -> Predictions:
+    """Predict new samples with a model saved by ``riata fit``.
+
+    Parameters
+    ----------
+    model : path-like
+        The run directory of ``riata fit``, or its ``model/`` subdirectory.
+    clinical : path-like
+        Clinical table of the new samples (.csv, .tsv, .parquet): the model's id
+        column and every clinical column it was trained on (others are ignored).
+    genotypes : path-like, optional
+        PLINK fileset prefix of the new samples; required for a model trained with
+        genotypes (samples matched by id, SNPs by name).
+    min_samples : int, default=1
+        Fewest samples that must remain after matching clinical and genotype ids.
+
+    Returns
+    -------
+    Predictions
+
+    Raises
+    ------
+    riata.data.DataError
+        If the model or a file is missing or malformed, a column, SNP or sample is
+        unusable; the message names the file.
+    """
+    notes = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        warnings.simplefilter("always", ModelVersionWarning)
+        estimator, extras = load_model(_model_directory(Path(model)))
+        metadata = extras["metadata"] or {}
+        id_column = metadata.get("id_column")
+        if not isinstance(id_column, str):
+            raise DataError(f"Model file '{extras['path']}' does not record the id "
+                            "column (metadata.id_column); was it saved by `riata fit`?")
+        encoder, stats = extras["clinical_encoder"], extras["genotype_stats"]
+        clinical_path = Path(clinical)
+        frame, ids = read_new_clinical(clinical_path, id_column=id_column,
+                                       encoder=encoder)
+        encoded = None
+        if encoder is not None:
+            try:
+                encoded = encoder.transform(frame)
+            except DataError as err:
+                raise DataError(f"Clinical file '{clinical_path}': {err}") from None
+        rows, genotype_block = np.arange(ids.size), None
+        if stats is not None and stats["snp_names"].size:
+            if genotypes is None:
+                raise DataError(f"The model in '{model}' was trained with "
+                                f"{stats['snp_names'].size} SNPs; pass the new samples' "
+                                "genotypes with --genotypes PREFIX.")
+            rows, genotype_block, _ = read_genotypes_for_model(
+                genotypes, ids, stats, min_samples=min_samples,
+                clinical_source=f"column '{id_column}' of '{clinical_path}'")
+            missing = count_missing_calls(genotype_block)
+            if missing:
+                notes.append(f"{missing} missing genotype call(s) were imputed by the "
+                             "training mean of their SNP.")
+        elif genotypes is not None and stats is None:
+            raise DataError(f"The model in '{model}' was trained without genotypes; "
+                            "leave out --genotypes.")
+        else:
+            stats = None  # genotypes were considered, but the model kept no SNP
+        prediction = predict_from_genotypes(
+            estimator, None if encoded is None else encoded[rows], genotype_block,
+            np.arange(rows.size), None if stats is None else stats["mean"],
+            None if stats is None else stats["scale"])
+        if "proba" not in prediction:
+            # `riata fit` trains a regressor on the standardized target.
+            prediction["prediction"] = (
+                prediction["prediction"] * float(metadata.get("target_scale", 1.0))
+                + float(metadata.get("target_mean", 0.0)))
+    shown = [str(w.message) for w in caught
+             if issubclass(w.category, (DataWarning, ModelVersionWarning))]
+    for item in caught:  # anything else goes on to the usual warning filters
+        if not issubclass(item.category, (DataWarning, ModelVersionWarning)):
+            warnings.warn_explicit(item.message, item.category, item.filename,
+                                   item.lineno)
+    columns = {id_column: ids[rows], "prediction": prediction["prediction"]}
+    if "proba" in prediction:
+        for k, label in enumerate(estimator.classes_):
+            columns[f"probability_{label}"] = prediction["proba"][:, k]
+    return Predictions(table=pd.DataFrame(columns), notes=tuple(shown + notes))
+
+
+def predict_in_batches(estimator, X, *, batch_rows: int = BLOCK_ROWS) -> dict:
+    """Predictions (and class probabilities) for the rows of ``X``, a block at a time.
+
+    The estimators predict in float64; a block keeps that copy small whatever the
+    number of SNPs. Predictions of a row do not depend on the other rows of its block.
+
+    Returns
+    -------
+    dict
+        ``prediction`` (n_samples,) and, for a classifier, ``proba``
+        (n_samples, n_classes) in the order of ``estimator.classes_``.
+    """
+    return _predict_blocks(estimator, X.shape[0], lambda block: X[block], batch_rows)
+
+
+def predict_from_genotypes(estimator, clinical, genotypes: Genotypes | None, rows,
+                           mean=None, scale=None, *, block_bytes: int = 1 << 28) -> dict:
+    """:func:`predict_in_batches` on the inputs of :func:`assemble_features`, built a
+    block of rows at a time, so that the float inputs of all samples never exist at
+    once (3,000 samples x 500,000 SNPs would be 6 GB).
+
+    Parameters
+    ----------
+    clinical, genotypes, rows, mean, scale
+        As for :func:`assemble_features`.
+    block_bytes : int, default=256 MiB
+        Size of one block's float32 inputs (at most ``BLOCK_ROWS`` rows).
+    """
+    rows = np.asarray(rows, dtype=np.intp)
+    width = (0 if clinical is None else clinical.shape[1]) + (
+        0 if genotypes is None else genotypes.n_snps)
+    batch = max(1, min(BLOCK_ROWS, block_bytes // max(4 * width, 1)))
+    return _predict_blocks(
+        estimator, rows.size,
+        lambda block: assemble_features(clinical, genotypes, rows[block], mean, scale),
+        batch)
+
+
+def _predict_blocks(estimator, n: int, inputs, batch_rows: int) -> dict:
+    """Predict ``inputs(slice)`` block by block; see :func:`predict_in_batches`."""
+    blocks = [slice(start, start + batch_rows) for start in range(0, n, batch_rows)]
+    if hasattr(estimator, "classes_"):
+        proba = np.empty((n, len(estimator.classes_)))
+        for block in blocks:
+            proba[block] = estimator.predict_proba(inputs(block))
+        prediction = estimator.classes_[np.argmax(proba, axis=1)] if n else (
+            estimator.classes_[:0])
+        return {"prediction": prediction, "proba": proba}
+    parts = [estimator.predict(inputs(block)) for block in blocks]
+    return {"prediction": np.concatenate(parts) if parts else np.zeros(0)}
