@@ -40,9 +40,12 @@ def add_parser(sub) -> None:
         p.add_argument("--preset", choices=["blog_like"], default=None,
                        help="cohort preset (blog_like: balanced outcome, sparse genetics)")
         p.add_argument("--genetics", choices=["null", "sparse", "polygenic"],
-                       default="sparse", help="genetic architecture (default: sparse)")
-        p.add_argument("--outcome", choices=["dagostino_bmi", "logistic_sparse"],
-                       default="dagostino_bmi", help="outcome model")
+                       default=None, help="genetic architecture (default: the preset's, "
+                                          "or sparse)")
+        p.add_argument("--outcome", choices=["dagostino_bmi", "logistic_sparse",
+                                             "nonlinear"],
+                       default=None, help="outcome model (default: the preset's, or "
+                                          "dagostino_bmi)")
         p.add_argument("--patients", type=_positive_int, default=None,
                        help="number of simulated patients (default 3000)")
         p.add_argument("--chromosomes", type=_positive_int, default=None,
@@ -51,6 +54,10 @@ def add_parser(sub) -> None:
                        help="network seeds a and b (default 0 1)")
         p.add_argument("--data-seed", type=int, default=None,
                        help="seed of the cohort and of the split (default 0)")
+        p.add_argument("--repeats", type=_positive_int, default=None,
+                       help="cohorts to draw (data seeds data-seed, data-seed + 1, ...); "
+                            "the run directory adds each model's mean and SD over them "
+                            "(default 1)")
         p.add_argument("--models", nargs="+", default=None, metavar="MODEL",
                        help="subset of models to run (default: all of "
                             f"{', '.join(_model_keys())})")
@@ -72,7 +79,7 @@ def run(args) -> int:
     settings = dict(SCALES[args.scale])
     overrides = {
         "n_samples": args.patients, "n_chromosomes": args.chromosomes,
-        "preset": args.preset, "data_seed": args.data_seed,
+        "preset": args.preset, "data_seed": args.data_seed, "repeats": args.repeats,
         "seeds": tuple(args.seeds) if args.seeds else None,
         "models": tuple(args.models) if args.models else None,
     }
@@ -84,6 +91,13 @@ def run(args) -> int:
                             verbose=not args.quiet)
     table = result.table[[c for c in RESULT_COLUMNS if c in result.table.columns]]
     print(markdown_table(table))
+    if config.repeats > 1:
+        columns = ["model"] + [c for c in result.summary.columns
+                               if c.startswith(("test_auroc", "test_ap",
+                                                "causal_snps_found", "false_snps"))
+                               or c == "genetic_dropped"]
+        print(f"over {config.repeats} repeats (mean, SD):")
+        print(markdown_table(result.summary[columns]))
     print(f"oracle (true risk) on the test split: AUROC {result.oracle['auroc']:.3f}, "
           f"AP {result.oracle['ap']:.3f}")
     print(f"run directory: {result.run_dir}")

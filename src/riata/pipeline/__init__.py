@@ -12,6 +12,7 @@ from ._export import deployable_model
 from ._fit import FittedModel, PipelineSettings, fit_model
 from ._inputs import TASKS, PreparedInputs, prepare_inputs
 from ._notes import Notes
+from ._repeats import SUMMARY_METRICS, selection_frequency, summarize_repeats
 from ._report import write_report
 from ._run import RunResult, fit_and_score, oracle_scores, run_pipeline
 from ._rundir import RESULT_COLUMNS, check_run_directory, markdown_table, write_run_directory
@@ -68,4 +69,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "write_report",
     "atomic_write_text",
+    "summarize_repeats",
+    "selection_frequency",
+    "SUMMARY_METRICS",
 ]

@@ -318,6 +318,8 @@ def fit_model(spec: ModelSpec, inputs: PreparedInputs,
     settings = PipelineSettings() if settings is None else settings
     if spec.kind == "lasso":  # a baseline chooses its own alpha
         settings = dataclasses.replace(settings, alpha=None)
+    if spec.path:
+        settings = dataclasses.replace(settings, **dict(spec.path))
     notes = Notes() if notes is None else notes
     started = time.perf_counter()
     mean, scale = (0.0, 1.0) if spec.kind == "logistic" else _target_scaling(inputs)
@@ -327,7 +329,7 @@ def fit_model(spec: ModelSpec, inputs: PreparedInputs,
         parts = _fit_network(spec, inputs, settings, mean, scale)
     else:
         parts = _selecting(spec, inputs, settings, mean, scale,
-                           two_stage=spec.kind == "snp_network")
+                           two_stage=spec.kind == "snp_network" and spec.clinical_first)
     seconds = time.perf_counter() - started
     logger.info("%-45s fitted in %.1f s", spec.label, seconds)
     return FittedModel(spec=spec, seconds=seconds, target_mean=mean,

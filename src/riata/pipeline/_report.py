@@ -324,8 +324,13 @@ def _versions() -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------- public API
 def _build_html(run_dir: Path, title: str) -> str:
     sections: list[tuple[str, str, str]] = []  # (anchor, heading, body)
+    if (run_dir / "summary.csv").is_file():
+        summary = _read_csv(run_dir / "summary.csv")
+        sections.append(("summary", "Over repeats (mean and SD)",
+                         _frame_to_html(summary)))
     results = _read_csv(run_dir / "results.csv")
-    sections.append(("results", "Results", _frame_to_html(results) if len(results)
+    heading = "Results (first repeat)" if (run_dir / "summary.csv").is_file() else "Results"
+    sections.append(("results", heading, _frame_to_html(results) if len(results)
                      else '<p class="note">results.csv has no rows.</p>'))
     figures = _figure_files(run_dir)
     if figures:
@@ -337,6 +342,10 @@ def _build_html(run_dir: Path, title: str) -> str:
     if (run_dir / "selected_variables.csv").is_file():
         body = _selected_section(run_dir / "selected_variables.csv", labels)
         sections.append(("selected", "Selected variables", body))
+    if (run_dir / "selection_frequency.csv").is_file():
+        frequency = _read_csv(run_dir / "selection_frequency.csv")
+        sections.append(("frequency", "Selection frequency over repeats",
+                         _frame_to_html(frequency)))
     if (run_dir / "stability.csv").is_file():
         body = _stability_section(run_dir / "stability.csv", labels)
         sections.append(("stability", "Selection stability", body))
@@ -374,11 +383,12 @@ def write_report(run_dir, *, title: str = "riata report",
                  output_name: str = "report.html") -> Path:
     """Write a self-contained HTML report of a run directory.
 
-    The report shows, in this order and where the files exist: the results table
+    The report shows, in this order and where the files exist: the summary over
+    repeats (``summary.csv``), the results table
     (``results.csv``, every column; floats to three decimals, or three significant
     digits below 0.1; missing values as an em dash), every PNG under ``figures/`` (``heatmaps.png`` first), the variables each
-    model selected (``selected_variables.csv``), the selection frequency across runs
-    (``stability.csv``), the ground truth (``truth.json``), the configuration
+    model selected (``selected_variables.csv``), the selection frequency over repeats
+    (``selection_frequency.csv``) and across a run's networks (``stability.csv``), the ground truth (``truth.json``), the configuration
     (``config.json``, nested keys joined with dots) and extra metrics
     (``metrics.json``, collapsed). A header gives the generation time (UTC) and the
     riata, Python and torch versions.

@@ -9,6 +9,9 @@
     selected_snps.csv      per model and selected SNP: position, allele, norm, truth
     stability.csv          selection (0/1) of each clinical variable by each network
     truth.json             the known truth (simulated cohorts)
+    summary.csv / .md      with repeats: each model's mean and SD over the repeats
+    repeats.csv            with repeats: every repeat's results rows
+    selection_frequency.csv  with repeats: how often each variable was selected
     paths/*.csv            the path records
     figures/*.png          heat maps, paths, validation curves, SNP weights
     model/                 a saved model (``riata fit``), for ``riata predict``
@@ -195,7 +198,7 @@ def _write_tables(stage: Path, run, config: dict) -> None:
 
 
 def write_run_directory(out, run, config: dict, *, title: str, overwrite: bool = False,
-                        save=None) -> Path:
+                        save=None, extra_files: dict | None = None) -> Path:
     """Write a run's directory atomically: stage it whole, then rename it into place.
 
     Parameters
@@ -211,6 +214,8 @@ def write_run_directory(out, run, config: dict, *, title: str, overwrite: bool =
         Replace an existing non-empty ``out``.
     save : callable, optional
         ``save(model_dir)`` writes the run's model (``riata fit``).
+    extra_files : dict of str to str, optional
+        More files (relative name -> text), e.g. the summary of repeated runs.
 
     Returns
     -------
@@ -227,6 +232,8 @@ def write_run_directory(out, run, config: dict, *, title: str, overwrite: bool =
         with atomic_directory(out) as stage:
             stage.mkdir(parents=True)
             _write_tables(stage, run, config)
+            for name, text in (extra_files or {}).items():
+                atomic_write_text(stage / name, text)
             write_figures(stage / "figures", run)
             if save is not None:
                 save(stage / "model")

@@ -60,6 +60,12 @@ class ModelSpec:
     params : tuple of (str, object), default=()
         Estimator parameters of this spec, over :data:`KIND_PARAMS` and the run's
         network settings.
+    path : tuple of (str, object), default=()
+        Path settings of this spec (``rule``, ``n_alphas`` ...), over the run's.
+    clinical_first : bool, default=True
+        SNP networks: walk the clinical path first and the SNPs' path with the
+        clinical alpha kept; False walks one alpha over clinical inputs and SNPs (as
+        the lasso does).
     panel : bool, default=False
         Drawn in the heat-map panels of the run (the original study's figure).
     """
@@ -71,6 +77,8 @@ class ModelSpec:
     penalty: str = "none"
     seed: int = 0
     params: tuple = ()
+    path: tuple = ()
+    clinical_first: bool = True
     panel: bool = False
 
     def __post_init__(self):

@@ -5,13 +5,14 @@ pipeline (:mod:`riata.pipeline`); they differ in where the Table comes from and 
 models they fit.
 """
 
-from ._casestudy import CASE_STUDY_MODELS, CaseStudyConfig, run_case_study
+from ._casestudy import CASE_STUDY_MODELS, CaseStudyConfig, CaseStudyResult, run_case_study
 from ._cohort import CohortFitResult, fit_cohort
 from ._cohort_config import CohortFitConfig
 from ._predict import Predictions, predict_cohort, predict_from_genotypes, predict_in_batches
 
 __all__ = [
     "CaseStudyConfig",
+    "CaseStudyResult",
     "run_case_study",
     "CASE_STUDY_MODELS",
     "CohortFitConfig",
