@@ -130,7 +130,8 @@ def test_unsupported_extension(tmp_path):
 
 def test_malformed_row(tmp_path):
     path = write(tmp_path / "bad.csv", "id,x,y\n1,2,0\n2,3,1,9\n")
-    with pytest.raises(DataError, match=r"bad\.csv' is not a well-formed table"):
+    with pytest.raises(DataError, match=r"bad\.csv': line 3 has 4 field\(s\) but the "
+                                        r"header has 3"):
         read_clinical(path, target="y", id_column="id")
 
 
@@ -151,13 +152,13 @@ def test_non_numeric_value_in_numeric_column(tmp_path):
         read_clinical(path, target="y", id_column="id", numeric=["glucose"])
     message = str(info.value)
     assert "labs.csv" in message and "'glucose'" in message
-    assert "2 non-numeric value(s)" in message and "'high' for id 'b'" in message
+    assert "2 non-numeric value(s)" in message and "'high' at line 3 (id 'b')" in message
 
 
 def test_infinite_feature_value(tmp_path):
     path = write(tmp_path / "inf.csv", "id,x,y\na,1,0\nb,inf,1\n")
     with pytest.raises(DataError, match=r"inf\.csv': column 'x' has an infinite value "
-                                        r"for id\(s\) 'b'"):
+                                        r"at line 3 \(id 'b'\)"):
         read_clinical(path, target="y", id_column="id")
 
 

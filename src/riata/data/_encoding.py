@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -416,6 +417,7 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
         columns = []
         for spec in state["columns"]:
             spec = dict(spec)
+            _check_saved_spec(spec)
             if spec["kind"] == "categorical":
                 # JSON keeps 1.0 a float and "1" a string, so levels come back intact.
                 spec["levels"] = [_normalize_level(v) for v in spec["levels"]]
@@ -426,3 +428,30 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
             raise DataError("Saved ClinicalEncoder is inconsistent: its columns do not "
                             "give the saved output names.")
         return encoder
+
+
+def _check_saved_spec(spec: dict) -> None:
+    """Refuse saved statistics that would divide by zero or give NaN inputs."""
+    name = spec.get("name")
+    kind = spec.get("kind")
+    if not isinstance(name, str) or kind not in ("numeric", "categorical"):
+        raise DataError(f"Saved ClinicalEncoder has a column record without a name or "
+                        f"with an unknown kind: {str(spec)[:200]}.")
+    if kind == "numeric":
+        for key, positive in (("mean", False), ("scale", True), ("fill", False)):
+            value = spec.get(key)
+            ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                  and math.isfinite(value) and (value > 0 or not positive))
+            if not ok:
+                need = "a finite number above 0 (it divides)" if positive else (
+                    "a finite number")
+                raise DataError(f"Saved ClinicalEncoder: column '{name}' has {key} "
+                                f"{str(value)[:50]!r}; it must be {need}.")
+    else:
+        levels = spec.get("levels")
+        if not isinstance(levels, list) or not levels:
+            raise DataError(f"Saved ClinicalEncoder: column '{name}' has no levels.")
+        if spec.get("fill") not in levels:
+            raise DataError(f"Saved ClinicalEncoder: column '{name}' fills missing "
+                            f"values with {str(spec.get('fill'))[:50]!r}, which is not "
+                            "one of its levels.")

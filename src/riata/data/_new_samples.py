@@ -9,22 +9,15 @@ standardized into the float32 output; no float64 copy of the genotype matrix is 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from ._columns import as_text_or_number, numeric_values, parse_numbers, text_ids
 from ._errors import DataError, examples_of
-from ._readers import (
-    _as_text_or_number,
-    _check_file,
-    _read_plink_metadata,
-    _read_raw_table,
-    _text_ids,
-    numeric_values,
-    read_plink,
-)
+from ._plink import read_plink, read_plink_metadata, refuse_repeated, repeated_snp_ids
+from ._readers import read_ids
 from ._table import MISSING_GENOTYPE, Genotypes, match_samples
+from ._tables import RawTable, TableFormat, read_raw_table
 
 __all__ = [
     "assemble_features",
@@ -87,25 +80,29 @@ def count_missing_calls(genotypes: Genotypes | None, rows=None) -> int:
     return total
 
 
-def _typed_column(raw: pd.Series, spec: dict, ids: np.ndarray, path: Path) -> pd.Series:
+def _typed_column(raw_values: pd.Series, spec: dict, ids: np.ndarray, raw: RawTable,
+                  decimal: str) -> pd.Series:
     """One column of a new file, typed as the encoder saw it in training."""
     name = spec["name"]
-    values = _as_text_or_number(raw, name, path)
-    numbers = pd.to_numeric(values, errors="coerce")
-    text = (values.notna() & numbers.isna()).to_numpy()
+    values = as_text_or_number(raw_values, name, raw)
     if spec["kind"] == "numeric":
-        return numeric_values(values, name, ids, path, role="is numeric in the model")
+        return numeric_values(values, name, ids, raw, decimal=decimal,
+                              role="is numeric in the model")
+    numbers = parse_numbers(values, decimal)
+    text = (values.notna() & numbers.isna()).to_numpy()
     if all(isinstance(level, float) for level in spec["levels"]):
         # Levels read as numbers in training (SEX 1.0 / 2.0): compare as numbers, so
         # that "1" and "1.0" are the same level; other text stays text (an unseen
         # category, reported by the encoder).
         return pd.Series(np.where(text | values.isna().to_numpy(), values.to_numpy(),
-                                  numbers.to_numpy()), index=raw.index, dtype=object)
-    return _text_ids(raw)
+                                  numbers.to_numpy()), index=raw_values.index,
+                         dtype=object)
+    return text_ids(raw_values, raw)
 
 
-def read_new_clinical(path, *, id_column: str, encoder=None) -> tuple[pd.DataFrame,
-                                                                        np.ndarray]:
+def read_new_clinical(path, *, id_column: str, encoder=None,
+                      table_format: TableFormat | None = None) -> tuple[pd.DataFrame,
+                                                                          np.ndarray]:
     """Read a clinical file of new samples (no target needed) for a saved model.
 
     Unlike :func:`riata.data.read_clinical` nothing is dropped (a file of one row has
@@ -119,6 +116,9 @@ def read_new_clinical(path, *, id_column: str, encoder=None) -> tuple[pd.DataFra
         The id column the model was trained with.
     encoder : ClinicalEncoder or None
         The model's fitted encoder; None when the model uses genotypes only.
+    table_format : TableFormat, default=None
+        Separator, decimal mark and missing-value markers (those of the training
+        file, saved with the model, unless the new file is written otherwise).
 
     Returns
     -------
@@ -128,37 +128,24 @@ def read_new_clinical(path, *, id_column: str, encoder=None) -> tuple[pd.DataFra
     Raises
     ------
     DataError
-        For a missing or empty file, a missing id column or model column, empty or
-        duplicate ids, a non-numeric or infinite value in a numeric column.
+        For a missing, empty or malformed file, a missing id column or model column,
+        empty or duplicate ids, a non-numeric, infinite or overflowing value in a
+        numeric column; the message names the file, column, line and sample.
     """
-    path = Path(path)
-    _check_file(path, "Clinical file")
-    raw = _read_raw_table(path)
-    if len(raw) == 0:
-        raise DataError(f"Clinical file '{path}' has a header but no data rows.")
-    if id_column not in raw.columns:
-        raise DataError(f"Clinical file '{path}' has no id column '{id_column}' (the "
-                        "model was trained with this id column). Available columns: "
-                        f"{list(raw.columns)}.")
-    ids = _text_ids(raw[id_column])
-    if ids.isna().any():
-        lines = (np.flatnonzero(ids.isna().to_numpy()) + 2).tolist()
-        raise DataError(f"Clinical file '{path}': the id column '{id_column}' is empty "
-                        f"at line(s) {examples_of(lines)} (line 1 is the header).")
-    ids = ids.to_numpy(dtype=str)
-    unique, counts = np.unique(ids, return_counts=True)
-    if (counts > 1).any():
-        raise DataError(f"Clinical file '{path}': id(s) {examples_of(unique[counts > 1])}"
-                        f" occur more than once in column '{id_column}'.")
+    fmt = TableFormat() if table_format is None else table_format
+    raw = read_raw_table(path, fmt)
+    ids = read_ids(raw, id_column,
+                   purpose=" (the model was trained with this id column)")
     index = pd.Index(ids, name=id_column, dtype=object)
     if encoder is None:
         return pd.DataFrame(index=index), ids
     needed = [spec["name"] for spec in encoder.columns_]
-    absent = [c for c in needed if c not in raw.columns]
+    absent = [c for c in needed if c not in raw.frame.columns]
     if absent:
-        raise DataError(f"Clinical file '{path}' lacks column(s) {absent} that the "
+        raise DataError(f"Clinical file '{raw.path}' lacks column(s) {absent} that the "
                         f"model needs; it needs {needed} (and '{id_column}').")
-    columns = {spec["name"]: _typed_column(raw[spec["name"]], spec, ids, path).to_numpy()
+    columns = {spec["name"]: _typed_column(raw.frame[spec["name"]], spec, ids, raw,
+                                           fmt.decimal).to_numpy()
                for spec in encoder.columns_}
     return pd.DataFrame(columns, index=index), ids
 
@@ -170,7 +157,9 @@ def read_genotypes_for_model(prefix, sample_ids, stats: dict, *, min_samples: in
     Samples are matched by id (:func:`riata.data.match_samples`: those in only one
     input are reported in a :class:`~riata.data.DataWarning`); SNPs are matched by
     name, in the model's order, so the new .bim may list them in another order or
-    hold more.
+    hold more. A model SNP whose id names several .bim lines is refused (the other
+    SNPs are not read and may repeat); its chromosome and counted allele, when the
+    model saved them, must be the training ones. Only the model's SNPs are read.
 
     Parameters
     ----------
@@ -194,12 +183,14 @@ def read_genotypes_for_model(prefix, sample_ids, stats: dict, *, min_samples: in
     summary : dict
         As :func:`match_samples` returns it.
     """
-    paths, bim, fam = _read_plink_metadata(prefix)
+    metadata = read_plink_metadata(prefix)
+    paths, bim, fam = metadata
     rows, _, summary = match_samples(sample_ids, fam["iid"].to_numpy(dtype=str),
                                      min_samples=min_samples,
                                      clinical_source=clinical_source,
                                      genotype_source=f"'{paths['.fam']}'")
     names = np.asarray(stats["snp_names"], dtype=str)
+    refuse_repeated(repeated_snp_ids(bim, names), paths[".bim"], prefix)
     position = {snp: j for j, snp in enumerate(bim["snp"].to_numpy(dtype=str))}
     absent = [snp for snp in names if snp not in position]
     if absent:
@@ -207,22 +198,25 @@ def read_genotypes_for_model(prefix, sample_ids, stats: dict, *, min_samples: in
                         f"model's {names.size} SNPs, e.g. {examples_of(absent)}; "
                         "genotype the same SNPs (same names) as in training.")
     columns = np.array([position[snp] for snp in names], dtype=np.intp)
-    if stats.get("allele_1") is not None:
-        counted = bim["allele_1"].to_numpy(dtype=str)[columns]
-        flipped = np.flatnonzero(counted != np.asarray(stats["allele_1"], dtype=str))
-        if flipped.size:
+    for key, column, fix in (
+            ("chromosome", "first", "check that the fileset uses the same ids and "
+             "chromosome codes as in training"),
+            ("allele_1", "fifth", "recode them to the training alleles (plink "
+             "--a1-allele)")):
+        if stats.get(key) is None:
+            continue
+        found = bim[key].to_numpy(dtype=str)[columns]
+        differ = np.flatnonzero(found != np.asarray(stats[key], dtype=str))
+        if differ.size:
+            what = ("lie on another chromosome" if key == "chromosome"
+                    else "count another allele")
             raise DataError(
-                f"PLINK .bim file '{paths['.bim']}': {flipped.size} SNP(s) count another "
-                f"allele than in training (fifth .bim column), e.g. "
-                f"{examples_of(names[flipped])}; recode them to the training alleles "
-                "(plink --a1-allele).")
-    full = read_plink(prefix, sample_ids=np.asarray(sample_ids, dtype=str)[rows])
-    values = full.values[:, columns] if not np.array_equal(
-        columns, np.arange(full.n_snps)) else full.values
-    alleles = {key: None if getattr(full, key) is None else getattr(full, key)[columns]
-               for key in ("allele_1", "allele_2")}
-    genotypes = Genotypes(values=values, snp_names=names,
-                          chromosome=full.chromosome[columns],
-                          bp_position=full.bp_position[columns],
-                          sample_ids=full.sample_ids, **alleles)
+                f"PLINK .bim file '{paths['.bim']}': {differ.size} SNP(s) {what} than "
+                f"in training ({column} .bim column), e.g. "
+                + ", ".join(f"{names[j]!r} ({found[j]!r}, trained {str(stats[key][j])!r})"
+                            for j in differ[:3]) + f"; {fix}.")
+    # Only the model's SNPs are read: a model of 60 SNPs applied to a fileset of two
+    # million reads 60 columns of the .bed, not the whole file.
+    genotypes = read_plink(prefix, sample_ids=np.asarray(sample_ids, dtype=str)[rows],
+                           snp_index=columns, metadata=metadata)
     return rows, genotypes, summary

@@ -245,6 +245,9 @@ class Table:
     sample_summary : dict or None, default=None
         What :func:`match_samples` reported when clinical and genotype samples were
         matched.
+    positive_class : object, default=None
+        The positive class of a binary target as the user chose it (one of the
+        values of ``y``); None lets :func:`riata.data.positive_label` decide.
 
     Examples
     --------
@@ -263,6 +266,7 @@ class Table:
     target_name: str
     dropped_columns: dict = field(default_factory=dict)
     sample_summary: dict | None = None
+    positive_class: object = None
 
     def __post_init__(self):
         self.y = np.asarray(self.y)
@@ -306,7 +310,7 @@ class Table:
             genotypes=None if self.genotypes is None else self.genotypes.subset(index),
             y=self.y[index], sample_ids=self.sample_ids[index],
             target_name=self.target_name, dropped_columns=dict(self.dropped_columns),
-            sample_summary=self.sample_summary,
+            sample_summary=self.sample_summary, positive_class=self.positive_class,
         )
 
     def summary(self) -> dict:
