@@ -25,6 +25,7 @@ from ..data import (
     Genotypes,
     Table,
     genotype_kernel,
+    positive_label,
     standardized_columns,
 )
 from ._notes import Notes
@@ -69,6 +70,11 @@ class PreparedInputs:
         Clinical column -> number of missing values.
     missing_calls : dict
         Split -> number of missing genotype calls.
+    positive_class : object or None
+        The class whose AUROC, average precision and Brier score a binary classifier
+        reports (:func:`riata.data.positive_label`); None for other tasks.
+    positive_reason : str
+        How it was chosen ("requested", "the larger number" ...).
     """
 
     table: Table
@@ -83,6 +89,8 @@ class PreparedInputs:
     genotype_scale: np.ndarray | None = None
     missing_values: dict = field(default_factory=dict)
     missing_calls: dict = field(default_factory=dict)
+    positive_class: object = None
+    positive_reason: str = ""
 
     @property
     def genotypes(self) -> Genotypes | None:
@@ -177,6 +185,15 @@ def prepare_inputs(table: Table, *, task: str = "auto", max_classes: int = 10,
     """
     notes = Notes() if notes is None else notes
     task, y = _task_and_target(table, task, max_classes, source)
+    positive, reason = _positive_class(table, task, y, source)
+    if reason == "the second in sorted order":
+        notes.add(f"{source}: target column '{table.target_name}': positive class "
+                  f"{positive!r} ({reason}; its labels name no known positive class). "
+                  "AUROC, AP and Brier score are for this class; choose the other with "
+                  "--positive-class.")
+    elif positive is not None:
+        logger.info("positive class %r (%s): AUROC, AP and Brier score are for it",
+                    positive, reason)
     split = split_samples(y, stratify=task == "classification", test_size=test_size,
                           valid_size=valid_size, seed=seed, source=source)
     logger.info("%d samples (%d train, %d validation, %d test), task %s", y.size,
@@ -195,7 +212,8 @@ def prepare_inputs(table: Table, *, task: str = "auto", max_classes: int = 10,
     return PreparedInputs(table=table, task=task, y=y, split=split, clinical=clinical,
                           clinical_names=names, clinical_groups=groups, encoder=encoder,
                           genotype_mean=mean, genotype_scale=scale,
-                          missing_values=missing_values, missing_calls=calls)
+                          missing_values=missing_values, missing_calls=calls,
+                          positive_class=positive, positive_reason=reason)
 
 
 def _missing_calls(genotypes: Genotypes, rows, block: int = 1024) -> int:
@@ -231,6 +249,20 @@ def _encode_clinical(table: Table, split: Split, missing: str, notes: Notes, sou
                         "values; please report this as a riata bug.")
     return (np.asarray(encoded, dtype=np.float32), names, groups, encoder,
             missing_values)
+
+
+def _positive_class(table: Table, task: str, y: np.ndarray, source: str):
+    """The positive class of a binary target and how it was chosen (None otherwise)."""
+    classes = np.unique(y.astype(str) if y.dtype == object else y)
+    if task == "classification" and classes.size == 2:
+        return positive_label(classes, table.positive_class,
+                              target=table.target_name, source=source)
+    if table.positive_class is not None:
+        kind = (f"a classification target with {classes.size} classes"
+                if task == "classification" else "a regression target")
+        raise DataError(f"{source}: --positive-class {table.positive_class!r} applies "
+                        f"to a binary target; '{table.target_name}' is {kind}.")
+    return None, ""
 
 
 def _task_and_target(table: Table, task: str, max_classes: int, source: str):

@@ -90,7 +90,8 @@ def fit_and_score(specs, inputs: PreparedInputs, settings: PipelineSettings,
         fitted: FittedModel = fit_model(spec, inputs, settings, notes)
         models[spec.key] = fitted
         scores[spec.key] = prediction_scores(inputs.task, y_test,
-                                             fitted.predict(inputs, "test"))
+                                             fitted.predict(inputs, "test"),
+                                             positive=inputs.positive_class)
         rows.append(result_row(fitted, inputs, scores[spec.key], truth, oracle))
         shown = ", ".join(f"{k} {v:.3f}" for k, v in scores[spec.key].items())
         logger.info("%-45s %s", spec.label, shown)

@@ -64,13 +64,14 @@ class KnownTruth:
                                 "prevalence": float(np.mean(cohort.y))})
 
 
-def prediction_scores(task: str, y_true, prediction: dict) -> dict:
+def prediction_scores(task: str, y_true, prediction: dict, *, positive=None) -> dict:
     """Test scores of one model's predictions.
 
     Classification: ``accuracy`` (the most probable class), ``auroc`` and ``ap``
     (average precision) of the positive class for two classes, macro averages over
     classes otherwise (NaN when a class is absent from ``y_true``), ``brier`` (two
-    classes). Regression: ``r2`` and ``mse``.
+    classes). Regression: ``r2`` and ``mse``. ``positive`` is the positive class of a
+    binary target (default: the second of ``prediction["classes"]``).
     """
     y_true = np.asarray(y_true)
     if task == "regression":
@@ -83,10 +84,11 @@ def prediction_scores(task: str, y_true, prediction: dict) -> dict:
         out.update(auroc=math.nan, ap=math.nan)
         return out
     if classes.size == 2:
-        positive = y_true == classes[1]
-        out.update(auroc=float(roc_auc_score(positive, proba[:, 1])),
-                   ap=float(average_precision_score(positive, proba[:, 1])),
-                   brier=float(brier_score_loss(positive, proba[:, 1])))
+        k = 1 if positive is None else int(np.flatnonzero(classes == positive)[0])
+        is_positive = y_true == classes[k]
+        out.update(auroc=float(roc_auc_score(is_positive, proba[:, k])),
+                   ap=float(average_precision_score(is_positive, proba[:, k])),
+                   brier=float(brier_score_loss(is_positive, proba[:, k])))
         return out
     onehot = label_binarize(y_true, classes=classes)
     out.update(auroc=float(roc_auc_score(onehot, proba, average="macro")),
