@@ -37,7 +37,8 @@ examples:
   riata fit --config fit.toml
 
 A --config file is TOML with flat keys: the data keys below (clinical, genotypes,
-target, id, out, categorical, numeric, drop, missing, min_samples, task, max_classes,
+target, id, out, categorical, numeric, drop, separator, decimal, na_values,
+positive_class, missing, min_samples, task, max_classes,
 penalty, alpha, l1_ratio, n_alphas, eps, rule, encoder_dim, test_size, valid_size,
 seed, overwrite) and the estimator's parameter names (hidden_layer_sizes, max_epochs,
 learning_rate_init, batch_size, n_iter_no_change, activation, dropout, solver, ...). Paths in
@@ -49,8 +50,11 @@ refuses them. Missing genotype calls are always imputed by the training mean (0 
 standardization) and counted in metrics.json. Columns that are all missing or
 constant are dropped with a warning and listed in config.json.
 
-exit status: 0 on success, 2 on any error (the message names the file, column and
-sample); a failed run leaves no output directory.
+exit status: 0 on success, 2 on an error in the input or settings (one line naming
+the file, column, line and sample), 1 on an internal error (a bug; the line names a
+log file), 128+N when stopped by signal N (SIGTERM, SIGHUP ...). A failed or stopped
+run leaves no output directory and no temporary files; --out may not contain an
+input.
 """
 
 
@@ -134,6 +138,19 @@ def add_parser(sub) -> None:
     data.add_argument("--numeric", nargs="+", metavar="COL",
                       help="columns that must be numeric (a text value is an error)")
     data.add_argument("--drop", nargs="+", metavar="COL", help="columns to ignore")
+    data.add_argument("--separator", metavar="CHAR",
+                      help="field separator of the clinical file (default: ',' for "
+                           ".csv, tab for .tsv)")
+    data.add_argument("--decimal", choices=(".", ","),
+                      help="decimal mark of its numbers (default: .); with ',' a "
+                           "number written with a point is refused as ambiguous")
+    data.add_argument("--na-values", nargs="+", metavar="TEXT", dest="na_values",
+                      help="cells that mark a missing value besides the usual ones "
+                           "(empty, NA, NaN, null ...), e.g. --na-values '?' -9")
+    data.add_argument("--positive-class", metavar="LABEL", dest="positive_class",
+                      help="positive class of a binary target, for which AUROC, AP "
+                           "and Brier score are reported (default: the larger number, "
+                           "or the label that means positive: case, yes, true ...)")
     data.add_argument("--missing", choices=("impute", "indicator", "error"),
                       help="policy for missing clinical values (default: "
                            f"{_config_default('missing')})")
@@ -310,9 +327,13 @@ def run(args) -> int:
     given = {k: v for k, v in vars(args).items()
              if k not in ("func", "command", "quiet")}
     result = fit_cohort(config, out, overwrite=overwrite, on_warning=on_warning,
-                        options_given=given)
+                        options_given=given, protect=[getattr(args, "config", None)])
     if not quiet:
         print(result.to_markdown(), end="")
+        positive = result.run.inputs.positive_class
+        if positive is not None:
+            print(f"positive class: {positive!r} ({result.run.inputs.positive_reason}); "
+                  "test_auroc and test_ap are for it")
         print(f"run directory: {out}")
         print(f"report: {out / 'report.html'}")
         sys.stdout.flush()

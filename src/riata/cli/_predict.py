@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-
 __all__ = ["add_parser", "run"]
 
 _EPILOG = """\
@@ -21,9 +20,16 @@ encoded with the statistics saved in the model (training medians, levels, means 
 scales). With a genotype model, --genotypes is required: samples are matched by id
 (those in only one input are reported and get no prediction) and SNPs by name.
 
+The clinical file is read as the training file was (separator, decimal mark,
+missing-value markers saved with the model) unless --separator, --decimal or
+--na-values say otherwise.
+
 The output CSV has the id column, 'prediction' and, for a classifier, one
-'probability_CLASS' column per class. It is written atomically.
-exit status: 0 on success, 2 on any error.
+'probability_CLASS' column per class. It is written atomically, never over an input
+or into the model directory.
+exit status: 0 on success, 2 on an error in the input (one line naming the file),
+1 on an internal error (a bug; the line names a log file), 128+N when stopped by
+signal N (no partial output is left).
 """
 
 
@@ -47,6 +53,16 @@ def add_parser(sub) -> None:
                         "genotype ids (default: 1)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing --out file")
+    fmt = p.add_argument_group("how the clinical file is written (default: as the "
+                               "training file, saved with the model)")
+    fmt.add_argument("--separator", metavar="CHAR", default=None,
+                     help="field separator (default: ',' for .csv, tab for .tsv)")
+    fmt.add_argument("--decimal", choices=(".", ","), default=None,
+                     help="decimal mark of the numbers")
+    fmt.add_argument("--na-values", nargs="+", metavar="TEXT", default=None,
+                     dest="na_values",
+                     help="cells that mark a missing value besides the usual ones "
+                          "(empty, NA, NaN, null ...), e.g. --na-values '?' -9")
     p.set_defaults(func=run)
 
 
@@ -57,12 +73,16 @@ def run(args) -> int:
     from ..workflows import predict_cohort
 
     out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise DataError(f"--out '{out}' exists; pass --overwrite to replace it.")
+    _refuse_input_as_output(out, args)
     if out.exists() and out.is_dir():
         raise DataError(f"--out '{out}' is a directory; give a file name (.csv).")
+    if out.exists() and not args.overwrite:
+        raise DataError(f"--out '{out}' exists; pass --overwrite to replace it.")
     result = predict_cohort(args.model, args.clinical, genotypes=args.genotypes,
-                            min_samples=args.min_samples)
+                            min_samples=args.min_samples,
+                            table_format={"separator": args.separator,
+                                          "decimal": args.decimal,
+                                          "na_values": args.na_values})
     try:
         atomic_write_text(out, result.table.to_csv(index=False))
     except OSError as err:
@@ -72,3 +92,26 @@ def run(args) -> int:
             print(f"riata predict: warning: {note}", file=sys.stderr)
         print(f"wrote {len(result.table)} prediction(s) to {out}")
     return 0
+
+
+def _refuse_input_as_output(out: Path, args) -> None:
+    """Never write the predictions over an input (even with --overwrite)."""
+    from .._files import is_inside
+    from ..data import DataError
+
+    inputs = [("--clinical", Path(args.clinical))]
+    if args.genotypes is not None:
+        prefix = Path(args.genotypes)
+        if prefix.suffix.lower() in (".bed", ".bim", ".fam"):
+            prefix = prefix.with_suffix("")
+        inputs += [("--genotypes", prefix.with_name(prefix.name + ext))
+                   for ext in (".bed", ".bim", ".fam")]
+    for option, path in inputs:
+        if path.exists() and is_inside(out, path):
+            raise DataError(f"--out '{out}' is the input file {option} '{path}'; "
+                            "write the predictions to another file.")
+    model = Path(args.model)
+    if model.exists() and is_inside(out, model):
+        raise DataError(f"--out '{out}' lies inside the model directory '{model}'; "
+                        "write the predictions elsewhere, so that the model stays as "
+                        "it was saved.")

@@ -22,26 +22,21 @@ whitelist of riata classes, and any other class name is refused.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.metadata
 import json
 import math
 import os
 import platform
-import secrets
-import shutil
 import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
-from sklearn.base import clone
-from sklearn.preprocessing import LabelEncoder
+from safetensors.torch import load_file, save
 
 from .. import __version__
+from .._files import atomic_directory, atomic_write, atomic_write_text, is_inside
 from ..data import ClinicalEncoder, DataError
 from ..estimators import ESTIMATORS, GenotypeEncoder
 from ..penalties import PENALTIES, Penalty
@@ -244,6 +239,7 @@ def save_model(directory, estimator, *, clinical_encoder=None, genotype_stats=No
     files are written under temporary names and moved over the old ones with
     :func:`os.replace`, ``model.json`` last. ``model.json`` records the SHA-256 of the
     weights, so a reader can never pair weights and metadata from different saves.
+    Weights that are not finite (NaN or infinite) are refused.
 
     Parameters
     ----------
@@ -306,6 +302,10 @@ def save_model(directory, estimator, *, clinical_encoder=None, genotype_stats=No
         raise ValueError(str(err)) from err
     tensors = {name: t.detach().to("cpu").contiguous().clone()
                for name, t in estimator.model_.state_dict().items()}
+    bad = _non_finite(tensors)
+    if bad:
+        raise ValueError(f"The estimator's weights {bad} hold NaN or infinite values; "
+                         "a diverged fit cannot be saved.")
     document = {
         "format": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -325,41 +325,22 @@ def save_model(directory, estimator, *, clinical_encoder=None, genotype_stats=No
         "metadata": meta,
     }
     directory = Path(os.fspath(directory))
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not directory.exists()
-    if not fresh and not directory.is_dir():
+    if directory.exists() and not directory.is_dir():
         raise ValueError(f"Cannot save a model to '{directory}': it exists and is not "
                          "a directory.")
-    stage = (directory.parent / f".{directory.name}.tmp-{secrets.token_hex(6)}"
-             if fresh else directory)
-    token = secrets.token_hex(6)
-    weights_tmp = stage / (f".{WEIGHTS_FILE}.{token}.tmp" if not fresh else WEIGHTS_FILE)
-    json_tmp = stage / (f".{METADATA_FILE}.{token}.tmp" if not fresh else METADATA_FILE)
-    try:
-        stage.mkdir(exist_ok=not fresh)
-        save_file(tensors, str(weights_tmp), metadata={"format": SCHEMA})
-        document["weights"]["sha256"] = _sha256(weights_tmp)
-        text = json.dumps(document, indent=1, allow_nan=False)
-        with open(json_tmp, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        # safetensors creates its file owner-only; give it the JSON file's mode (the
-        # user's umask), as any other output of a run.
-        os.chmod(weights_tmp, os.stat(json_tmp).st_mode & 0o777)
-        if fresh:
-            os.replace(stage, directory)
-        else:
-            os.replace(weights_tmp, directory / WEIGHTS_FILE)
-            os.replace(json_tmp, directory / METADATA_FILE)  # last: marks completion
-    except BaseException:
-        if fresh:
-            shutil.rmtree(stage, ignore_errors=True)
-        else:
-            for tmp in (weights_tmp, json_tmp):
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
-        raise
+    weights = save(tensors, metadata={"format": SCHEMA})
+    document["weights"]["sha256"] = hashlib.sha256(weights).hexdigest()
+    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    if directory.exists():
+        # Into an existing directory: each file replaced atomically, model.json last
+        # (it names the weights' hash, so a reader never pairs files of two saves).
+        atomic_write(directory / WEIGHTS_FILE, lambda handle: handle.write(weights))
+        atomic_write_text(directory / METADATA_FILE, text)
+    else:
+        with atomic_directory(directory) as stage:
+            stage.mkdir()
+            atomic_write(stage / WEIGHTS_FILE, lambda handle: handle.write(weights))
+            atomic_write_text(stage / METADATA_FILE, text)
     return directory
 
 
@@ -383,10 +364,14 @@ def _read_document(directory: Path) -> tuple[dict, Path]:
     if not path.is_file():
         raise DataError(f"Model directory '{directory}' has no {METADATA_FILE}; it is "
                         "not a saved riata model (or the save did not finish).")
+    _refuse_outside_link(path, directory)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise DataError(f"Model file '{path}' is not valid JSON: {err}.") from err
+    except RecursionError as err:
+        raise DataError(f"Model file '{path}' nests its JSON too deeply to be a riata "
+                        "model file; save the model again.") from err
     if not isinstance(document, dict) or document.get("format") != SCHEMA:
         raise DataError(f"Model file '{path}' is not a riata model file (expected "
                         f"\"format\": \"{SCHEMA}\").")
@@ -405,20 +390,44 @@ def _read_document(directory: Path) -> tuple[dict, Path]:
     return document, path
 
 
+def _refuse_outside_link(path: Path, directory: Path) -> None:
+    """Refuse a model file that is a link to somewhere outside its directory.
+
+    The SHA-256 in model.json cannot vouch for such a file: whoever can place the
+    link can place the hash beside it. A model directory is self-contained.
+    """
+    if path.is_symlink() and not is_inside(path, directory):
+        raise DataError(f"Model file '{path}' is a link to '{os.path.realpath(path)}', "
+                        f"outside the model directory '{directory}'; riata reads only "
+                        "files inside it. Copy the file into the directory instead.")
+
+
+def _non_finite(tensors: dict) -> list:
+    return [name for name, t in tensors.items()
+            if t.is_floating_point() and not bool(t.isfinite().all())]
+
+
 def _load_tensors(directory: Path, document: dict, json_path: Path) -> dict:
     path = directory / WEIGHTS_FILE
     if not path.is_file():
         raise DataError(f"Model directory '{directory}' has no {WEIGHTS_FILE}.")
+    _refuse_outside_link(path, directory)
     expected = document["weights"].get("sha256")
     if expected != _sha256(path):
         raise DataError(f"Model file '{path}' does not match {json_path.name} (SHA-256 "
                         "differs): the weights were changed or come from another "
                         "save. Save the model again.")
     try:
-        return load_file(str(path), device="cpu")
+        tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
         raise DataError(f"Model file '{path}' is not a readable safetensors file: "
                         f"{err}.") from err
+    bad = _non_finite(tensors)
+    if bad:
+        raise DataError(f"Model file '{path}': the weights {bad} hold NaN or infinite "
+                        "values, so every prediction would be NaN. The model diverged "
+                        "or the file was altered; fit and save it again.")
+    return tensors
 
 
 def load_model(directory):
@@ -453,6 +462,15 @@ def load_model(directory):
         names the file.
     """
     directory = Path(os.fspath(directory))
+    try:
+        return _load(directory)
+    except RecursionError as err:
+        raise DataError(f"Model file '{directory / METADATA_FILE}' nests its values too "
+                        "deeply to be a riata model file; save the model again."
+                        ) from err
+
+
+def _load(directory: Path):
     document, json_path = _read_document(directory)
     saved_versions = document["versions"]
     if saved_versions.get("riata") != __version__:
@@ -511,7 +529,7 @@ def load_model(directory):
         try:
             extras["clinical_encoder"] = ClinicalEncoder.from_dict(
                 document["clinical_encoder"])
-        except (DataError, KeyError, TypeError, ValueError) as err:
+        except (DataError, KeyError, TypeError, ValueError, AttributeError) as err:
             raise DataError(f"Model file '{json_path}': the clinical encoder cannot be "
                             f"rebuilt: {err}") from err
     if document.get("genotypes") is not None:
@@ -551,6 +569,10 @@ def _read_genotype_section(section, json_path: Path) -> dict:
                         "snp_names, mean and scale.")
     names = np.asarray(section["snp_names"], dtype=str)
     out = {"snp_names": names}
+    repeated = sorted({n for n in names.tolist() if (names == n).sum() > 1})
+    if repeated:
+        raise DataError(f"Model file '{json_path}': genotypes.snp_names repeats "
+                        f"{repeated[:5]}; each SNP must have its own name.")
     for key, dtype in _GENOTYPE_ARRAYS.items():
         try:
             array = np.asarray(section[key], dtype=dtype)
@@ -560,6 +582,14 @@ def _read_genotype_section(section, json_path: Path) -> dict:
         if array.shape != names.shape:
             raise DataError(f"Model file '{json_path}': genotypes.{key} has "
                             f"{array.size} values for {names.size} SNPs.")
+        invalid = ~np.isfinite(array) if key == "mean" else ~(np.isfinite(array)
+                                                               & (array > 0))
+        if invalid.any():
+            j = int(np.flatnonzero(invalid)[0])
+            raise DataError(f"Model file '{json_path}': genotypes.{key} of SNP "
+                            f"{names[j]!r} is {array[j]!r}; a {key} must be a finite "
+                            + ("number." if key == "mean" else "number above 0 (it "
+                               "divides). Save the model again."))
         out[key] = array
     for key in _GENOTYPE_TEXT[1:]:
         if section.get(key) is not None:

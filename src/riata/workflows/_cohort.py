@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._files import is_inside
 from ..data import DataError, DataWarning, read_table
 from ..io import save_model
 from ..pipeline import (
@@ -35,11 +36,6 @@ from ..pipeline import (
 from ._cohort_config import CohortFitConfig
 
 __all__ = ["CohortFitResult", "fit_cohort"]
-
-#: A text column whose values are at least this share numbers is a numeric column
-#: with a typo, not a categorical one (unless declared categorical).
-_NUMERIC_SHARE = 0.9
-
 
 @dataclass(frozen=True, eq=False)
 class CohortFitResult:
@@ -107,7 +103,8 @@ class CohortFitResult:
 
 
 def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
-               on_warning=None, options_given: dict | None = None) -> CohortFitResult:
+               on_warning=None, options_given: dict | None = None,
+               protect=()) -> CohortFitResult:
     """Fit, score and report a sparse network on a cohort's files.
 
     Reads ``config.clinical`` (and the PLINK fileset ``config.genotypes``), matches
@@ -141,6 +138,10 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
     options_given : dict, default=None
         How the run was asked for (e.g. the command-line options), recorded in
         ``config.json``; None records the settings that differ from their defaults.
+    protect : sequence of path-like, default=()
+        Other input files (a settings file) that, like the clinical file and the
+        PLINK fileset, must not lie inside ``out_dir``: replacing the run directory
+        would delete them.
 
     Returns
     -------
@@ -151,8 +152,9 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
     riata.data.DataError
         If a file is missing or malformed, a column or sample is unusable, the
         target does not suit the task, the samples cannot be split, ``out_dir``
-        exists and is not an empty directory (without ``overwrite``), or the run
-        directory cannot be written. The message names the file, column and sample.
+        exists and is not an empty directory (without ``overwrite``), an input lies
+        inside ``out_dir``, or the run directory cannot be written. The message names
+        the file, column and sample.
     TypeError
         If ``config`` is not a :class:`CohortFitConfig` or ``overwrite`` not a bool.
 
@@ -170,6 +172,7 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
     if not isinstance(overwrite, bool):
         raise TypeError(f"'overwrite' must be true or false; got {overwrite!r}.")
     out = Path(os.fspath(out_dir))
+    _refuse_inputs_inside(out, config, protect)
     check_run_directory(out, overwrite)
     started = time.perf_counter()
     notes = Notes(on_warning)
@@ -195,6 +198,8 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
                    genotype_stats=snp_stats,
                    metadata={"target": config.target, "id_column": config.id_column,
                              "task": inputs.task, "clinical_file": str(clinical_path),
+                             "table_format": _table_format(config),
+                             "positive_class": _plain_label(inputs.positive_class),
                              "target_mean": fitted.target_mean,
                              "target_scale": fitted.target_scale,
                              "genotypes": (None if config.genotypes is None
@@ -217,32 +222,44 @@ def _read(config: CohortFitConfig, notes: Notes):
             clinical_path, target=config.target, id_column=config.id_column,
             plink_prefix=config.genotypes, categorical=list(config.categorical) or None,
             numeric=list(config.numeric) or None, drop=list(config.drop) or None,
-            min_samples=config.min_samples)
+            min_samples=config.min_samples, separator=config.separator,
+            decimal=config.decimal, na_values=list(config.na_values) or None,
+            positive_class=config.positive_class)
     notes.collect(caught)
-    _check_numeric_typos(table.clinical, clinical_path, config.categorical)
     return table
 
 
-def _check_numeric_typos(frame, path: Path, declared) -> None:
-    """Refuse a mostly numeric column that a few text cells made categorical."""
-    if frame is None:
-        return
-    for column in frame.columns:
-        series = frame[column]
-        if column in declared or not isinstance(series.dtype, pd.CategoricalDtype):
-            continue
-        observed = series.dropna().astype(str)
-        numbers = pd.to_numeric(observed, errors="coerce")
-        is_number = numbers.notna().to_numpy()
-        if observed.size and not is_number.all() and is_number.mean() >= _NUMERIC_SHARE:
-            first = int(np.flatnonzero(~is_number)[0])
+def _table_format(config: CohortFitConfig) -> dict:
+    """How the clinical file is written, saved with the model for new files."""
+    return {"separator": config.separator, "decimal": config.decimal,
+            "na_values": list(config.na_values)}
+
+
+def _plain_label(label):
+    """A class label as plain JSON data (numpy scalars to Python values)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _input_files(config: CohortFitConfig, protect) -> list:
+    files = [("the clinical file", Path(config.clinical))]
+    if config.genotypes is not None:
+        prefix = Path(config.genotypes)
+        if prefix.suffix.lower() in (".bed", ".bim", ".fam"):
+            prefix = prefix.with_suffix("")
+        files += [("the PLINK fileset", prefix.with_name(prefix.name + ext))
+                  for ext in (".bed", ".bim", ".fam")]
+    files += [("the settings file", Path(p)) for p in protect if p is not None]
+    return files
+
+
+def _refuse_inputs_inside(out: Path, config: CohortFitConfig, protect) -> None:
+    """Refuse a run directory that holds an input: replacing it would delete it."""
+    for what, path in _input_files(config, protect):
+        if path.exists() and is_inside(path, out):
             raise DataError(
-                f"Clinical file '{path}': column '{column}' looks numeric "
-                f"({int(is_number.sum())} of {observed.size} values are numbers) but "
-                f"has the non-numeric value {observed.iloc[first]!r} for id "
-                f"{str(observed.index[first])!r}. Fix the value or leave the cell "
-                f"empty (missing); to keep the column as categories, pass "
-                f"--categorical {column}.")
+                f"The run directory '{out}' contains {what} '{path}'; writing the run "
+                "there (or replacing it with --overwrite) would delete it. Choose "
+                "another --out, or move the input out of it.")
 
 
 def _config_document(config, run, overwrite, options_given, started) -> dict:
@@ -261,6 +278,11 @@ def _config_document(config, run, overwrite, options_given, started) -> dict:
                      f"n_{k}": v for k, v in inputs.split.sizes().items()},
                  "classes": (sorted(str(c) for c in np.unique(inputs.y))
                              if classification else None),
+                 "positive_class": (None if inputs.positive_class is None else {
+                     "label": _plain_label(inputs.positive_class),
+                     "chosen_by": inputs.positive_reason,
+                     "scores": "test_auroc, test_ap and the Brier score are for it"}),
+                 "table_format": _table_format(config),
                  "class_counts": summary["class_counts"] if classification else None,
                  "clinical_columns": summary["clinical_columns"],
                  "n_encoded_clinical_features": inputs.n_clinical,

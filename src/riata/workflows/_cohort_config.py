@@ -43,6 +43,18 @@ class CohortFitConfig:
         Columns that must be numeric (a text value is an error).
     drop : sequence of str, default=()
         Columns to ignore.
+    separator : str, default=None
+        Field separator of a text table (None: ``,`` for .csv, tab for .tsv).
+    decimal : {".", ","}, default="."
+        Decimal mark of the numbers in the clinical file.
+    na_values : sequence of str, default=()
+        Cells that mark a missing value besides the usual ones (empty, ``NA``,
+        ``NaN``, ``null`` ...), e.g. ``("?", "-9")``.
+    positive_class : str, default=None
+        The positive class of a binary target, for which AUROC, AP and the Brier
+        score are reported (None: the larger number, the label that names the
+        positive class such as ``case`` or ``yes``, else the second in sorted order,
+        with a warning).
     missing : {"impute", "indicator", "error"}, default="impute"
         Policy for missing clinical values: the training median or mode, the same
         plus a ``VARIABLE_missing`` column, or refuse them.
@@ -108,6 +120,10 @@ class CohortFitConfig:
     categorical: tuple = ()
     numeric: tuple = ()
     drop: tuple = ()
+    separator: str | None = None
+    decimal: str = "."
+    na_values: tuple = ()
+    positive_class: str | None = None
     missing: str = "impute"
     min_samples: int = 20
     task: str = "auto"
@@ -125,7 +141,7 @@ class CohortFitConfig:
     network: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        for key in ("categorical", "numeric", "drop"):
+        for key in ("categorical", "numeric", "drop", "na_values"):
             value = getattr(self, key)
             if isinstance(value, (list, tuple)):
                 setattr(self, key, tuple(value))
@@ -145,10 +161,24 @@ class CohortFitConfig:
             paths = (str, os.PathLike) if key in ("clinical", "genotypes") else str
             if not isinstance(value, paths) or not str(value).strip():
                 raise self._bad(key, "a non-empty text")
-        for key in ("categorical", "numeric", "drop"):
+        for key in ("categorical", "numeric", "drop", "na_values"):
             value = getattr(self, key)
             if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-                raise self._bad(key, "a list of column names")
+                raise self._bad(key, "a list of column names" if key != "na_values"
+                                else "a list of texts")
+        if self.decimal not in (".", ","):
+            raise self._bad("decimal", "'.' or ','")
+        if self.separator is not None and (not isinstance(self.separator, str)
+                                           or len(self.separator) != 1
+                                           or self.separator in '"\r\n'
+                                           or self.separator == self.decimal):
+            raise self._bad("separator", "one character other than a quote, a line "
+                            "break or the decimal mark")
+        if self.positive_class is not None and (
+                not isinstance(self.positive_class, (str, int))
+                or isinstance(self.positive_class, bool)
+                or not str(self.positive_class).strip()):
+            raise self._bad("positive_class", "a class label (text)")
         for key, choices in _CHOICES.items():
             if getattr(self, key) not in choices:
                 raise self._bad(key, f"one of {list(choices)}")

@@ -8,6 +8,7 @@ the training statistics, and the predictions are made a block of rows at a time.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from ..data import (
     DataError,
     DataWarning,
     Genotypes,
+    TableFormat,
     assemble_features,
     count_missing_calls,
     read_genotypes_for_model,
@@ -55,7 +57,34 @@ def _model_directory(path: Path) -> Path:
     return path
 
 
-def predict_cohort(model, clinical, *, genotypes=None, min_samples: int = 1) -> Predictions:
+def _target_scaling(metadata: dict, path) -> tuple[float, float]:
+    """``target_mean`` and ``target_scale`` of a regression model, checked."""
+    out = []
+    for key, default in (("target_mean", 0.0), ("target_scale", 1.0)):
+        value = metadata.get(key, default)
+        number = (float(value) if isinstance(value, (int, float))
+                  and not isinstance(value, bool) else math.nan)
+        if not math.isfinite(number) or (key == "target_scale" and number <= 0):
+            raise DataError(f"Model file '{path}': metadata.{key} is "
+                            f"{str(value)[:50]!r}; it must be a finite number"
+                            + (" above 0" if key == "target_scale" else "")
+                            + ". The file was altered; save the model again.")
+        out.append(number)
+    return out[0], out[1]
+
+
+def _table_format(metadata: dict, path, given: dict | None) -> TableFormat:
+    """How to read the new clinical file: the training file's format, then ``given``."""
+    try:
+        saved = TableFormat.from_dict(metadata.get("table_format")).to_dict()
+    except DataError as err:
+        raise DataError(f"Model file '{path}': metadata.table_format: {err}") from None
+    saved.update({k: v for k, v in (given or {}).items() if v is not None})
+    return TableFormat(**saved)
+
+
+def predict_cohort(model, clinical, *, genotypes=None, min_samples: int = 1,
+                   table_format: dict | None = None) -> Predictions:
     """Predict new samples with a model saved by ``riata fit``.
 
     Parameters
@@ -70,6 +99,10 @@ def predict_cohort(model, clinical, *, genotypes=None, min_samples: int = 1) -> 
         genotypes (samples matched by id, SNPs by name).
     min_samples : int, default=1
         Fewest samples that must remain after matching clinical and genotype ids.
+    table_format : dict, default=None
+        ``separator``, ``decimal`` and ``na_values`` of the new clinical file where
+        they differ from the training file's (saved with the model); a None value
+        keeps the saved one.
 
     Returns
     -------
@@ -92,9 +125,12 @@ def predict_cohort(model, clinical, *, genotypes=None, min_samples: int = 1) -> 
             raise DataError(f"Model file '{extras['path']}' does not record the id "
                             "column (metadata.id_column); was it saved by `riata fit`?")
         encoder, stats = extras["clinical_encoder"], extras["genotype_stats"]
+        regression = not hasattr(estimator, "classes_")
+        scaling = _target_scaling(metadata, extras["path"]) if regression else None
+        fmt = _table_format(metadata, extras["path"], table_format)
         clinical_path = Path(clinical)
         frame, ids = read_new_clinical(clinical_path, id_column=id_column,
-                                       encoder=encoder)
+                                       encoder=encoder, table_format=fmt)
         encoded = None
         if encoder is not None:
             try:
@@ -125,9 +161,9 @@ def predict_cohort(model, clinical, *, genotypes=None, min_samples: int = 1) -> 
             None if stats is None else stats["scale"])
         if "proba" not in prediction:
             # `riata fit` trains a regressor on the standardized target.
-            prediction["prediction"] = (
-                prediction["prediction"] * float(metadata.get("target_scale", 1.0))
-                + float(metadata.get("target_mean", 0.0)))
+            mean, scale = scaling
+            prediction["prediction"] = prediction["prediction"] * scale + mean
+        _check_finite(prediction, extras["path"])
     shown = [str(w.message) for w in caught
              if issubclass(w.category, (DataWarning, ModelVersionWarning))]
     for item in caught:  # anything else goes on to the usual warning filters
@@ -139,6 +175,18 @@ def predict_cohort(model, clinical, *, genotypes=None, min_samples: int = 1) -> 
         for k, label in enumerate(estimator.classes_):
             columns[f"probability_{label}"] = prediction["proba"][:, k]
     return Predictions(table=pd.DataFrame(columns), notes=tuple(shown + notes))
+
+
+def _check_finite(prediction: dict, path) -> None:
+    """Refuse NaN or infinite predictions rather than write them as results."""
+    values = prediction.get("proba", prediction["prediction"])
+    values = np.asarray(values, dtype=float)
+    if values.size and not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(values).reshape(len(values), -1).all(
+            axis=1))[0])
+        raise DataError(f"The model in '{Path(path).parent}' predicts NaN or infinite "
+                        f"values (first for input row {row + 1}); its weights or "
+                        "statistics are broken. Fit and save the model again.")
 
 
 def predict_in_batches(estimator, X, *, batch_rows: int = BLOCK_ROWS) -> dict:
