@@ -96,3 +96,60 @@ def write_plink_fixture():
 def fast():
     """Options for tiny, quick networks."""
     return list(FAST)
+
+
+def refuse(capsys, args, out, root, *fragments, code=2):
+    """Run ``args``; assert the exit code, one error line holding every fragment, no
+    traceback, nothing at ``out`` and no hidden temporary under ``root``."""
+    from riata.cli import main
+
+    status = main(args)
+    err = capsys.readouterr().err
+    assert status == code, err
+    lines = [line for line in err.splitlines() if ": error: " in line
+             or ": internal error" in line]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert str(fragment) in lines[0], (fragment, lines[0])
+    if out is not None:
+        assert not Path(out).exists()
+    assert _leftovers(root) == []
+    return lines[0]
+
+
+@pytest.fixture
+def refused(capsys):
+    """``refused(args, out, root, *fragments, code=2)``: see :func:`refuse`."""
+    return lambda args, out, root, *fragments, code=2: refuse(capsys, args, out, root,
+                                                               *fragments, code=code)
+
+
+@pytest.fixture
+def trained(cohort):
+    """A run of ``riata fit`` on the cohort with genotypes (its model keeps 12 SNPs)."""
+    from riata.cli import main
+
+    out = cohort.root / "trained"
+    assert main(["-q", *cohort.fit_args(out, "--alpha", "0.001", "--epochs", "1")]) == 0
+    return out
+
+
+def write_bed(prefix: Path, values: np.ndarray, ids, snp_names=None) -> Path:
+    """A PLINK fileset of an int matrix (samples x SNPs, -1 for missing)."""
+    n_samples, n_snps = values.shape
+    floats = values.astype(np.float32)
+    floats[values < 0] = np.nan
+    names = [f"rs{j}" for j in range(n_snps)] if snp_names is None else list(snp_names)
+    properties = {"fid": list(ids), "iid": list(ids), "sid": names,
+                  "chromosome": ["1"] * n_snps,
+                  "bp_position": list(range(100, 100 + 10 * n_snps, 10)),
+                  "allele_1": ["A"] * n_snps, "allele_2": ["G"] * n_snps}
+    bed_reader.to_bed(prefix.with_suffix(".bed"), floats, properties=properties)
+    return prefix
+
+
+@pytest.fixture(name="write_bed")
+def write_bed_fixture():
+    """``write_bed(prefix, values, ids, snp_names=None)``: a fileset of an int matrix."""
+    return write_bed

@@ -188,8 +188,8 @@ def read_raw_table(path, fmt: TableFormat | None = None) -> RawTable:
         raise DataError(f"Clinical file '{path}' has an unsupported extension; riata "
                         "reads .csv and .tsv (optionally .gz) and .parquet files; "
                         "pass --separator for another text table.")
-    _check_text_memory(path, sep)
-    lines, header = _check_lines(path, sep, fmt)
+    lines, header, n_chars = _check_lines(path, sep, fmt)
+    _check_text_memory(path, len(lines) + 1, len(header), n_chars)
     try:
         cells = pd.read_csv(path, sep=sep, header=None, dtype=str, na_filter=False,
                             keep_default_na=False, encoding="utf-8-sig",
@@ -239,9 +239,16 @@ def _check_lines(path: Path, sep: str, fmt: TableFormat):
     starts = []
     header = None
     last_line = 0
+    n_chars = [0]
+
+    def counted(handle):
+        for line in handle:
+            n_chars[0] += len(line)
+            yield line
+
     try:
         with _text(path) as handle, _large_fields():
-            reader = csv.reader(handle, delimiter=sep, strict=True)
+            reader = csv.reader(counted(handle), delimiter=sep, strict=True)
             for row in reader:
                 start, last_line = last_line + 1, reader.line_num
                 if not row:  # a blank line: skipped, as pandas does
@@ -274,7 +281,7 @@ def _check_lines(path: Path, sep: str, fmt: TableFormat):
         raise DataError(f"Clinical file '{path}' is empty (no header line).")
     if not starts:
         raise DataError(f"Clinical file '{path}' has a header but no data rows.")
-    return starts, header
+    return starts, header, n_chars[0]
 
 
 def _ragged(path: Path, sep: str, fmt: TableFormat, header, row, line) -> DataError:
@@ -330,33 +337,13 @@ def _check_header(columns, path: Path, sep: str | None = None) -> list:
     return columns
 
 
-def _check_text_memory(path: Path, sep: str) -> None:
-    """Estimate the memory of the cells from the first lines and the file size."""
-    size = path.stat().st_size
-    compressed = path.name.lower().endswith(".gz")
-    if compressed:
-        # A gzip file ends with its uncompressed size modulo 2**32: a lower bound.
-        with open(path, "rb") as handle:
-            handle.seek(max(size - 4, 0))
-            tail = handle.read(4)
-        size = max(size, int.from_bytes(tail, "little") if len(tail) == 4 else 0)
-    try:
-        with _text(path) as handle:
-            head = [handle.readline() for _ in range(50)]
-    except (OSError, EOFError, UnicodeDecodeError, zlib.error):
-        return  # the line check reports it with a better message
-    head = [line for line in head if line.strip()]
-    if not head:
-        return
-    fields = max(len(line.split(sep)) for line in head)
-    per_line = max(sum(len(line) for line in head) / len(head), 1.0)
-    rows = size / per_line
-    cell = per_line / fields
-    needed = int(_COPIES * rows * fields * (_BYTES_PER_CELL + cell))
-    check_memory(needed, f"clinical file '{path}' (about {rows:,.0f} rows x {fields} "
+def _check_text_memory(path: Path, n_rows: int, n_columns: int, n_chars: int) -> None:
+    """Refuse a table whose cells, as Python text, would not fit in memory."""
+    needed = _COPIES * (n_rows * n_columns * _BYTES_PER_CELL + n_chars)
+    check_memory(needed, f"clinical file '{path}' ({n_rows:,} rows x {n_columns:,} "
                          "columns as text)",
-                 hint="Keep only the columns the model needs (e.g. with --drop, or by "
-                      "writing a smaller file) or use a machine with more memory.")
+                 hint="Keep only the columns the model needs (write a smaller file) "
+                      "or use a machine with more memory.")
 
 
 # --------------------------------------------------------------------------- parquet

@@ -74,6 +74,12 @@ def prediction_scores(task: str, y_true, prediction: dict, *, positive=None) -> 
     binary target (default: the second of ``prediction["classes"]``).
     """
     y_true = np.asarray(y_true)
+    values = np.asarray(prediction["proba"] if "proba" in prediction
+                        else prediction["prediction"], dtype=float)
+    if not np.isfinite(values).all():
+        raise FloatingPointError("The model predicts NaN or infinite values: its "
+                                 "training diverged. Lower the learning rate "
+                                 "(learning_rate_init) or standardize the inputs.")
     if task == "regression":
         pred = prediction["prediction"]
         return {"r2": float(r2_score(y_true, pred)),

@@ -179,8 +179,8 @@ def predict_cohort(model, clinical, *, genotypes=None, min_samples: int = 1,
 
 def _check_finite(prediction: dict, path) -> None:
     """Refuse NaN or infinite predictions rather than write them as results."""
-    values = prediction.get("proba", prediction["prediction"])
-    values = np.asarray(values, dtype=float)
+    values = np.asarray(prediction["proba"] if "proba" in prediction
+                        else prediction["prediction"], dtype=float)
     if values.size and not np.isfinite(values).all():
         row = int(np.flatnonzero(~np.isfinite(values).reshape(len(values), -1).all(
             axis=1))[0])
