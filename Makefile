@@ -1,6 +1,7 @@
 # Two entry points, both self-installing on a fresh machine:
 #   make demo   installs riata into .venv and runs the case study on simulated data
-#   make test   installs riata with its test dependencies and runs the fast test suite
+#   make test   installs riata with its test dependencies, lints (ruff) and runs the fast
+#               test suite
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -23,6 +24,7 @@ demo: $(STAMP)
 	$(PY) -m riata demo --out runs/demo
 
 test: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks examples
 	$(PY) -m pytest -m "not slow" -q
 
 test-slow: $(STAMP)

@@ -53,9 +53,9 @@ from sklearn.metrics import accuracy_score, average_precision_score, roc_auc_sco
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_description, write_csv  # noqa: E402
+
 from riata import L1, GroupLasso, SparseMLPClassifier
 
 #: label -> (penalty_mode, shrink_clip)
@@ -84,7 +84,8 @@ SMALL = 1e-3
 #: Columns of the per-fit CSV, in order.
 COLUMNS = [
     "dataset", "penalty", "alpha", "solver", "mode", "penalty_mode", "shrink_clip",
-    "seed", "n_train", "n_valid", "n_test", "n_weights", "n_exact_zero", "n_abs_below_1e-3", "n_selected",
+    "seed", "n_train", "n_valid", "n_test", "n_weights", "n_exact_zero", "n_abs_below_1e-3",
+    "n_selected",
     "n_selected_above_1e-3",
     "train_objective", "train_loss", "penalty_value", "test_accuracy", "test_roc_auc",
     "test_average_precision", "max_kkt_ratio", "fit_time_s", "fit_cpu_time_s",

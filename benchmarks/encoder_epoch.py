@@ -35,7 +35,7 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/encoder_epoch.py                 # p = 23,635 and 100,000
     OMP_NUM_THREADS=1 python benchmarks/encoder_epoch.py --p 23635       # one size
-    OMP_NUM_THREADS=1 python benchmarks/encoder_epoch.py --large         # adds p = 500,000 (needs ~11 GB free)
+    OMP_NUM_THREADS=1 python benchmarks/encoder_epoch.py --large   # adds p = 500,000 (~11 GB)
 
 docs/benchmarks.md ("Encoder epoch and the Gram-matrix encoder") shows and discusses a run.
 """
@@ -244,7 +244,9 @@ def main(argv=None) -> None:
           f"{args.epochs} timed epochs\n", flush=True)
     rows = [r for r in (run_size(p, args.epochs, args.seed) for p in sizes) if r]
 
-    flops = lambda p: 2 * 2 * N_SAMPLES * p * ENCODER_DIM
+    def flops(p):
+        return 2 * 2 * N_SAMPLES * p * ENCODER_DIM
+
     print("\n### Limit (best of 3) and dense epoch, seconds\n")
     print("| p | fwd fp32 | grad fp32 | limit fp32 | GFLOP/s | fwd bf16 | grad bf16 "
           "| limit bf16 | GFLOP/s | epoch fp32 (best / median) | GFLOP/s "

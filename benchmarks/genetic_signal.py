@@ -49,6 +49,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_description, write_csv  # noqa: E402
+
 from riata.data import make_framingham_like  # noqa: E402
 from riata.pipeline import (  # noqa: E402
     KnownTruth,

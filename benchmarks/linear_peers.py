@@ -100,7 +100,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_description, write_csv  # noqa: E402
 from _linear_solvers import (  # noqa: E402
@@ -288,7 +287,7 @@ def fista(X: torch.Tensor, y: torch.Tensor, penalty, lr: float, tol: float,
     t = 1.0
     target = y.reshape(-1, 1)
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - `it` is returned
         extrapolated = [q.detach().clone() for q in params]
         opt.zero_grad(set_to_none=True)
         F.binary_cross_entropy_with_logits(layer(X), target).backward()

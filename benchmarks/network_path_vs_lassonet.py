@@ -13,7 +13,8 @@ no first-order effect at all, e.g. a pure product ``x_0 x_1``, has a zero expect
 gradient at a zero first layer, where riata's path starts; see docs/benchmarks.md.)
 
 A stratified 60 / 20 / 20 split into train / validation / test, standardized with the
-training split's statistics. Both methods fit a network with one hidden layer of 20 units on the training split, use the
+training split's statistics. Both methods fit a network with one hidden layer of 20 units
+on the training split, use the
 validation split for early stopping *and* for choosing the point of the path (the best
 validation AUROC), and are scored once on the test split at that point.
 
@@ -63,7 +64,6 @@ import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
-
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_description, write_csv  # noqa: E402

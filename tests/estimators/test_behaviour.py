@@ -13,8 +13,6 @@ from sklearn.model_selection import GridSearchCV
 from riata import L1, GroupLasso, SparseMLPClassifier, SparseMLPRegressor
 from riata.estimators import ESTIMATORS
 
-
-
 # -- data ----------------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from riata import GroupLasso, L1, L2, SparseMLPClassifier, SparseMLPRegressor
+from riata import L1, L2, GroupLasso, SparseMLPClassifier, SparseMLPRegressor
 from riata.data import Genotypes, genotype_kernel, kernel_encoder_weights
 from riata.estimators import GenotypeEncoder, explicit_encoder_estimator
 from riata.models import MLP, KernelEncoder

@@ -110,9 +110,15 @@ def test_l1_logistic_matches_sklearn_saga(design):
                         lambda w: alpha * np.abs(w).sum(), X, y)
 
 
+def standardized(y):
+    """The regressor standardizes its target; on a standardized one that is the
+    identity, and its alpha is then scikit-learn's (see SparseMLPRegressor)."""
+    return (y - y.mean()) / y.std()
+
+
 def test_elastic_net_regression_matches_sklearn(design):
     rng, X, signal = design
-    y = signal + 0.5 * rng.standard_normal(X.shape[0])
+    y = standardized(signal + 0.5 * rng.standard_normal(X.shape[0]))
     # Both minimize ||y - Xw - b||^2 / (2 n) + alpha * (l1_ratio ||w||_1
     # + (1 - l1_ratio) / 2 ||w||^2): the same alpha and l1_ratio, no conversion.
     alpha, l1_ratio = 0.1, 0.7
@@ -130,7 +136,7 @@ def test_elastic_net_regression_matches_sklearn(design):
 def test_group_lasso_regression_matches_skglm(design):
     skglm = pytest.importorskip("skglm")
     rng, X, signal = design
-    y = signal + 0.5 * rng.standard_normal(X.shape[0])
+    y = standardized(signal + 0.5 * rng.standard_normal(X.shape[0]))
     size = 3
     n_groups = X.shape[1] // size
     labels = np.repeat(np.arange(n_groups), size)  # contiguous groups of 3 columns
@@ -156,3 +162,17 @@ def test_group_lasso_regression_matches_skglm(design):
         nonzero = np.array([np.all(coef[labels == g] != 0) for g in range(n_groups)])
         assert np.all(zero | nonzero)
         assert zero.any() and nonzero.any()
+
+
+def test_lasso_on_an_unscaled_target_is_sklearns_at_alpha_times_sd(design):
+    """On y in its own units the regressor's L1 optimum is Lasso(alpha * sd(y))'s."""
+    from sklearn.linear_model import Lasso
+
+    rng, X, signal = design
+    y = 120 + 20 * (signal + 0.5 * rng.standard_normal(X.shape[0]))
+    alpha = 0.1
+    ours = proximal_gradient(SparseMLPRegressor, L1(alpha=alpha), X, y,
+                             lipschitz(X, curvature=1.0))
+    theirs = Lasso(alpha=alpha * y.std(), tol=1e-12, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-6 * y.std())
+    assert ours.intercept_ == pytest.approx(theirs.intercept_, rel=1e-8)

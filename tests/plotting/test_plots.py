@@ -18,7 +18,12 @@ from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import riata.plotting as plotting  # noqa: E402
-from riata.plotting import (  # noqa: E402
+from riata.plotting import (  # noqa: E402  # noqa: E402
+    _heatmap,
+    _io,
+    _manhattan,
+    _paths,
+    _stability,
     plot_heatmap_panels,
     plot_regularization_path,
     plot_selection_stability,
@@ -28,7 +33,6 @@ from riata.plotting import (  # noqa: E402
     plot_weight_heatmap,
     save_figure,
 )
-from riata.plotting import _heatmap, _io, _manhattan, _paths, _stability  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -285,7 +289,7 @@ def test_path_axis_is_log_and_decreasing(path_data):
     assert ax.xaxis_inverted()
     left, right = ax.get_xlim()
     assert left > right
-    line = next(l for l in ax.get_lines() if l.get_label() == "age")
+    line = next(line for line in ax.get_lines() if line.get_label() == "age")
     # Sorted by decreasing alpha whatever the input order.
     np.testing.assert_allclose(line.get_xdata(), alphas)
     np.testing.assert_allclose(line.get_ydata(), norms[:, 0])
@@ -308,7 +312,7 @@ def test_path_highlight_by_name_and_chosen_alpha(path_data):
     )
     texts = _tick_texts(ax.get_legend().get_texts())
     assert texts == ["late", "chosen alpha = 0.01"]
-    vline = next(l for l in ax.get_lines() if l.get_label().startswith("chosen"))
+    vline = next(line for line in ax.get_lines() if line.get_label().startswith("chosen"))
     assert vline.get_xdata()[0] == pytest.approx(0.01)
 
 
@@ -339,13 +343,13 @@ def test_validation_curve_mean_band_and_chosen_alpha():
     )
     assert ax.get_xscale() == "log" and ax.xaxis_inverted()
     assert ax.get_ylabel() == "AP"
-    valid = next(l for l in ax.get_lines() if l.get_label() == "validation")
+    valid = next(line for line in ax.get_lines() if line.get_label() == "validation")
     np.testing.assert_allclose(valid.get_xdata(), [1.0, 0.1, 0.01])
     np.testing.assert_allclose(valid.get_ydata(), [0.51, 0.82, 0.71])
-    training = next(l for l in ax.get_lines() if l.get_label() == "training")
+    training = next(line for line in ax.get_lines() if line.get_label() == "training")
     np.testing.assert_allclose(training.get_ydata(), [0.61, 0.92, 0.81])
     assert len(ax.collections) == 2  # one +-1 sd band per curve
-    star = next(l for l in ax.get_lines() if l.get_marker() == "*")
+    star = next(line for line in ax.get_lines() if line.get_marker() == "*")
     assert (star.get_xdata()[0], star.get_ydata()[0]) == pytest.approx((0.1, 0.82))
 
 
@@ -379,7 +383,7 @@ def test_history_curves_axes_and_best_epoch(history):
     ax = plot_training_history(history, best_epoch=5)
     assert len(ax.figure.axes) == 2  # losses left, score on a twin right axis
     score_ax = next(a for a in ax.figure.axes if a is not ax)
-    by_label = {l.get_label(): l for l in ax.get_lines()}
+    by_label = {line.get_label(): line for line in ax.get_lines()}
     np.testing.assert_allclose(by_label["train_loss"].get_xdata(), range(1, 8))
     np.testing.assert_allclose(
         by_label["valid_loss"].get_ydata(), [r["valid_loss"] for r in history]
@@ -397,9 +401,9 @@ def test_history_without_epoch_key_and_with_gaps():
     history = [{"train_loss": 0.9}, {"train_loss": 0.8, "valid_score": 0.6},
                {"train_loss": 0.7, "valid_score": None}]
     ax = plot_training_history(history, metrics=("train_loss", "valid_score"))
-    lines = [l for a in ax.figure.axes for l in a.get_lines()]
+    lines = [line for a in ax.figure.axes for line in a.get_lines()]
     np.testing.assert_allclose(lines[0].get_xdata(), [1, 2, 3])
-    score = next(l for l in lines if l.get_label() == "valid_score")
+    score = next(line for line in lines if line.get_label() == "valid_score")
     assert np.isnan(score.get_ydata()[[0, 2]]).all()
     assert score.get_ydata()[1] == pytest.approx(0.6)
 

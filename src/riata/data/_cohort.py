@@ -296,7 +296,8 @@ def make_framingham_like(
     n_samples : int, default=3000
         Number of participants.
     genetics : {"sparse", "polygenic", "null"} or None, default=None
-        None means "sparse" (or the preset's). "sparse": 20 causal SNPs with equal |w| and random signs, gamma = 1.0;
+        None means "sparse" (or the preset's). "sparse": 20 causal SNPs with equal |w|
+        and random signs, gamma = 1.0;
         "polygenic": 1,000 causal SNPs with w ~ N(0, 1), gamma = ln 1.71 (Inouye et al.
         2018); "null": no genetic effect (genotypes are still simulated when
         ``n_chromosomes > 0``, so that a genetic-only model has inputs, but the outcome

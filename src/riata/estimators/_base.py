@@ -7,6 +7,7 @@ import math
 import warnings
 from fnmatch import fnmatchcase
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -21,25 +22,39 @@ from ..optim import PENALTY_MODES, ProxAdam, ProxSGD, penalized_param_groups
 from ..penalties import L2, Penalty
 from ..training import train_full_batch, train_module
 from ._encoder import GenotypeEncoder
+from ._hooks import SolverHooks
+from ._tensors import DTYPES as _DTYPES
+from ._tensors import as_tensor as _as_tensor
 
 __all__ = ["BaseSparseMLP"]
 
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
+def _warn_unscaled(X, names) -> None:
+    """Warn when input columns are far from standardized (see the estimators' Notes).
 
-def _as_tensor(array, dtype) -> torch.Tensor:
-    """A tensor sharing memory with ``array`` where the dtype allows (no copy of X).
-
-    Read-only arrays (pandas 3 hands them out) make torch warn that writing would be
-    undefined; riata never writes into its inputs, so the warning is silenced rather
-    than paid for with a copy of a possibly multi-GB genotype matrix.
+    A penalty on weights depends on the units of the inputs: the same effect is a
+    weight 22 times smaller on systolic pressure in mmHg (SD 22) than on a standardized
+    one, so unscaled columns are penalized unequally (issue 10 measured a classifier
+    that dropped ``male`` and kept ``totChol`` for their units). 0/1 columns are fine.
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        return torch.as_tensor(np.asarray(array), dtype=dtype)
+    if X.shape[0] < 2 or X.shape[1] == 0 or X.shape[1] > 100_000:
+        return
+    values = np.asarray(X, dtype=np.float64)
+    sd = values.std(axis=0)
+    mean = values.mean(axis=0)
+    binary = np.all((values == 0) | (values == 1), axis=0)
+    far = ~binary & ((sd > 10) | ((sd > 0) & (sd < 0.1)) | (np.abs(mean) > 10))
+    if far.any():
+        shown = ", ".join(f"{names[j]} (mean {mean[j]:.3g}, SD {sd[j]:.3g})"
+                          for j in np.flatnonzero(far)[:3])
+        warnings.warn(
+            f"{int(far.sum())} input column(s) are far from standardized, e.g. {shown}. "
+            "A penalty on weights depends on the units of the inputs: standardize them "
+            "(sklearn.preprocessing.StandardScaler, fitted on the training rows) so that "
+            "every input is penalized on the same scale.", UserWarning, stacklevel=3)
 
 
-class BaseSparseMLP(BaseEstimator):
+class BaseSparseMLP(SolverHooks, BaseEstimator):
     """Fit logic shared by :class:`SparseMLPClassifier` and :class:`SparseMLPRegressor`.
 
     Subclasses define the task: how targets become tensors (``_encode_targets``), the
@@ -138,9 +153,13 @@ class BaseSparseMLP(BaseEstimator):
     def _sample_losses(self, outputs, targets):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _loss(self, outputs, targets):
-        """The mean training loss of a batch (what ``fit`` minimizes, without penalty)."""
-        return self._sample_losses(outputs, targets).mean()
+    def _loss(self, outputs, targets, weights=None):
+        """The (weighted) mean training loss of a batch: what ``fit`` minimizes, without
+        the penalty; ``sum_i w_i l_i / sum_i w_i`` with weights."""
+        losses = self._sample_losses(outputs, targets)
+        if weights is None:
+            return losses.mean()
+        return (losses * weights).sum() / weights.sum()
 
     def _null_output(self, targets) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -203,7 +222,7 @@ class BaseSparseMLP(BaseEstimator):
         return 0 if self.encoder is None else self.encoder.check_block(X)
 
     # -- fit ------------------------------------------------------------------------------
-    def fit(self, X, y, *, validation_data=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
         """Fit the network; keep the best validation epoch.
 
         Parameters
@@ -212,7 +231,11 @@ class BaseSparseMLP(BaseEstimator):
             numpy array or pandas DataFrame (column names become ``feature_names_in_``).
             With an ``encoder``, its columns come last.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        validation_data : tuple (X_valid, y_valid), optional
+        sample_weight : array-like of shape (n_samples,), default=None
+            Each sample's weight (finite, >= 0): the training loss is the weighted mean
+            ``sum_i w_i l_i / sum_i w_i``, so integer weights act as repeated rows.
+            Multiplied by the class weights of ``class_weight`` (classifiers).
+        validation_data : tuple (X_valid, y_valid) or (X_valid, y_valid, w_valid)
             Held-out data for choosing the best epoch. If None and ``early_stopping``,
             a ``validation_fraction`` of ``X`` is held out (stratified for classifiers).
 
@@ -222,88 +245,151 @@ class BaseSparseMLP(BaseEstimator):
         """
         self._check_settings()
         X, targets = self._validated(X, y)
+        weights = self._fit_weights(sample_weight, targets, "sample_weight")
+        targets = self._scale_targets(targets, weights)
+        n_encoded = self._n_encoded(X)
+        _warn_unscaled(X[:, :X.shape[1] - n_encoded], self._raw_names())
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        fit_rows = np.arange(X.shape[0])
-        if validation_data is not None:
-            X_valid, y_valid = validation_data
-            X_valid = validate_data(self, X_valid, reset=False,
-                                    dtype=[np.float64, np.float32])
-            validation = (X_valid, self._encode_targets(np.asarray(y_valid), reset=False))
-        elif self.early_stopping and self.solver != "fista":
-            fit_rows, idx_valid = self._split(X, targets, rng)
-            validation = (X[idx_valid], targets[idx_valid])
-        else:
-            validation = None
-        n_encoded = self._n_encoded(X)
+        data = self._fit_data(X, targets, weights, validation_data, rng)
         self.penalty_ = None if self.penalty is None else clone(self.penalty)
-        dtype = _DTYPES[self.dtype]
-        tX = _as_tensor(X[fit_rows] if fit_rows.size < X.shape[0] else X, dtype)
-        tT = self._target_tensor(targets[fit_rows], dtype)
-        t_valid = None
-        if validation is not None:
-            t_valid = validation[1]
-            validation = (_as_tensor(validation[0], dtype),
-                          self._target_tensor(validation[1], dtype))
-        monitor = self._resolve_monitor(t_valid)
-        n_train = tX.shape[0]
-        batch_size = min(200 if self.batch_size == "auto" else self.batch_size, n_train)
         # The encoder's block of fit's own samples (the kernel among them).
-        gram = _as_tensor(X[:, X.shape[1] - n_encoded:], dtype) if n_encoded else None
+        gram = (_as_tensor(X[:, X.shape[1] - n_encoded:], _DTYPES[self.dtype])
+                if n_encoded else None)
         # All randomness (initial weights, dropout, batch order) comes from
         # random_state; fork_rng keeps torch's global generator untouched.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = self._build_model(X.shape[1], n_encoded, dtype)
+            model = self._build_model(X.shape[1], n_encoded, _DTYPES[self.dtype])
             if self.encoder is not None:
-                self.encoder.initialize(model.encoder, fit_rows, X.shape[0])
+                self.encoder.initialize(model.encoder, data.rows, X.shape[0])
             if not (self.warm_start and self._same_architecture(model)):
                 self.model_ = model
+                self._start_at_best_constant(data)
             forward = (None if self.encoder is None
-                       else self.encoder.training_forward(fit_rows))
+                       else self.encoder.training_forward(data.rows))
             if self.solver == "fista":
-                result = self._fit_full_batch(tX, tT, validation, monitor, t_valid,
-                                              forward)
+                result = self._fit_full_batch(data, forward)
             else:
-                result = train_module(
-                    self.model_, self._make_optimizer(self.model_), self._loss, tX, tT,
-                    validation=validation,
-                    score_fn=(None if monitor == "loss"
-                              else self._score_fn(monitor, t_valid)),
-                    penalty_value=lambda: self._penalty_value(gram),
-                    max_epochs=self.max_epochs,
-                    batch_size=batch_size, n_iter_no_change=self.n_iter_no_change,
-                    tol=self.tol, generator=torch.Generator().manual_seed(seed),
-                    verbose=bool(self.verbose), description=type(self).__name__,
-                    forward=forward,
-                )
+                result = self._fit_minibatch(data, forward, gram, seed)
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
         self.best_score_ = result.best_score
         self.n_iter_ = len(result.history)
-        self.monitor_ = monitor if validation is not None else None
+        self.monitor_ = data.monitor if data.validation is not None else None
         self._set_weight_attributes(n_encoded)
-        self._set_kkt_certificate(tX, tT)
+        self._set_kkt_certificate(data.X, data.targets, data.weights)
         return self
 
-    def _fit_full_batch(self, tX, tT, validation, monitor, t_valid, forward):
+    def _fit_weights(self, sample_weight, targets, name: str):
+        """The weights of the rows (sample weights times class weights), or None."""
+        class_weight = self._class_weights(targets)
+        if sample_weight is None:
+            return class_weight
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if w.shape != (len(targets),):
+            raise ValueError(f"{name} must have one value per sample ({len(targets)}); "
+                             f"got shape {w.shape}.")
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+            raise ValueError(f"{name} must be finite and >= 0, not all zero; "
+                             f"got min {w.min()!r}, sum {w.sum()!r}.")
+        return w if class_weight is None else w * class_weight
+
+    def _class_weights(self, targets):  # the classifier's class_weight; none here
+        return None
+
+    def _scale_targets(self, targets, weights):  # the regressor standardizes its target
+        return targets
+
+    def _fit_data(self, X, targets, weights, validation_data, rng) -> SimpleNamespace:
+        """Training rows, validation data and monitor as tensors (see :meth:`fit`)."""
+        dtype = _DTYPES[self.dtype]
+        rows = np.arange(X.shape[0])
+        validation = None
+        if validation_data is not None:
+            X_valid, y_valid, *w_valid = validation_data
+            X_valid = validate_data(self, X_valid, reset=False,
+                                    dtype=[np.float64, np.float32])
+            t_valid = self._encode_targets(np.asarray(y_valid), reset=False)
+            w_valid = self._fit_weights(w_valid[0] if w_valid else None, t_valid,
+                                        "the validation weights")
+            validation = (X_valid, t_valid, w_valid)
+        elif self.early_stopping and self.solver != "fista":
+            rows, idx_valid = self._split(X, targets, rng)
+            validation = (X[idx_valid], targets[idx_valid],
+                          None if weights is None else weights[idx_valid])
+        t_valid = None if validation is None else validation[1]
+        data = SimpleNamespace(
+            rows=rows, t_valid=t_valid, monitor=self._resolve_monitor(t_valid),
+            X=_as_tensor(X[rows] if rows.size < X.shape[0] else X, dtype),
+            targets=self._target_tensor(targets[rows], dtype),
+            weights=None if weights is None else torch.as_tensor(weights[rows],
+                                                                 dtype=dtype),
+            validation=None)
+        if validation is not None:
+            tensors = [_as_tensor(validation[0], dtype),
+                       self._target_tensor(validation[1], dtype)]
+            if validation[2] is not None:
+                tensors.append(torch.as_tensor(validation[2], dtype=dtype))
+            data.validation = tuple(tensors)
+        return data
+
+    def _start_at_best_constant(self, data) -> None:
+        """Shift the output bias so that the mean initial output is the best constant.
+
+        The (weighted) log-odds of the class frequencies, or the target's mean: a fresh
+        network then starts where a model without inputs would end, instead of
+        spending its first epochs moving the intercept (with ``class_weight``, or a
+        rare outcome, that is a long way for Adam's lr-sized steps).
+        """
+        model = self.model_
+        with torch.no_grad():
+            was_training = model.training
+            model.eval()
+            out = model(data.X)
+            model.train(was_training)
+            if data.weights is None:
+                mean = out.mean(dim=0)
+            else:
+                w = data.weights[:, None]
+                mean = (out * w).sum(dim=0) / w.sum()
+            best = self._null_output(data.targets, data.weights)
+            model.output_bias().add_((best - mean).to(out.dtype))
+
+    def _fit_minibatch(self, data, forward, gram, seed):
+        """``solver="adam"`` / ``"sgd"``: mini-batch epochs, best validation epoch."""
+        n_train = data.X.shape[0]
+        batch_size = min(200 if self.batch_size == "auto" else self.batch_size, n_train)
+        return train_module(
+            self.model_, self._make_optimizer(self.model_), self._loss, data.X,
+            data.targets, validation=data.validation,
+            score_fn=(None if data.monitor == "loss"
+                      else self._score_fn(data.monitor, data.t_valid)),
+            penalty_value=lambda: self._penalty_value(gram), max_epochs=self.max_epochs,
+            batch_size=batch_size, n_iter_no_change=self.n_iter_no_change, tol=self.tol,
+            generator=torch.Generator().manual_seed(seed), verbose=bool(self.verbose),
+            description=type(self).__name__, forward=forward,
+            sample_weight=data.weights)
+
+    def _fit_full_batch(self, data, forward):
         """``solver="fista"``: to convergence on the training objective, full batch.
 
         No early stopping: the fit ends at a stationary point, whose zeros the KKT
         certificate can confirm; the validation data only score the result.
         """
         groups = penalized_param_groups(self.model_, self._penalties(self.model_))
-        result = train_full_batch(self.model_, self._loss, tX, tT, groups,
+        result = train_full_batch(self.model_, self._loss, data.X, data.targets, groups,
                                   max_iter=self.max_epochs, tol=self.tol,
                                   n_iter_no_change=self.n_iter_no_change,
-                                  forward=forward)
+                                  forward=forward, sample_weight=data.weights)
+        validation = data.validation
         if validation is not None:
             with torch.no_grad():
                 out = self.model_(validation[0])
-                loss = float(self._loss(out, validation[1]))
-            result.best_score = (-loss if monitor == "loss" else float(
-                self._score_fn(monitor, t_valid)(out.cpu().numpy(),
-                                                 validation[1].cpu().numpy())))
+                loss = float(self._loss(out, *validation[1:]))
+            result.best_score = (-loss if data.monitor == "loss" else float(
+                self._score_fn(data.monitor, data.t_valid)(out.cpu().numpy(),
+                                                           validation[1].cpu().numpy())))
             result.history[-1]["valid_loss"] = loss
         return result
 
@@ -361,229 +447,6 @@ class BaseSparseMLP(BaseEstimator):
                              if fnmatchcase(name, pattern))
         return total
 
-    # -- hooks for path solvers -----------------------------------------------------------
-    def fit_null(self, X, y):
-        """Fit the null model: every first-layer weight zero, the intercept optimal.
-
-        Builds the network as ``fit`` would (same ``random_state``), sets the first-layer
-        weight (skip rows included) to zero, makes the first hidden layer's biases
-        positive (their absolute value: with a zero first layer a ReLU unit with a
-        negative bias would pass no gradient and stay dead along a path) and sets the
-        output bias so that the network's constant output is the best constant for the
-        training targets (the log-odds of the class frequencies, or the target mean).
-        The penalized first-layer weights are then at the optimum of every
-        ``alpha >= alpha_max``, and :meth:`loss_gradient` there gives the exact
-        ``alpha_max`` of a linear model (glmnet's null model). A following ``fit`` with
-        ``warm_start=True`` starts from here. Deeper layers keep their random
-        initialization, so for a network alpha_max is that of this start.
-
-        Returns
-        -------
-        self
-        """
-        self._check_settings()
-        X, targets = self._validated(X, y)
-        n_encoded = self._n_encoded(X)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        dtype = _DTYPES[self.dtype]
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = self._build_model(X.shape[1], n_encoded, dtype)
-        with torch.no_grad():
-            model.input_layer.weight.zero_()
-            if len(self.hidden_layer_sizes) > 0:
-                model.input_layer.bias.abs_()
-            best = self._null_output(self._target_tensor(targets, dtype))
-            model.output_bias().add_(best - model.output_offset())
-        model.eval()
-        self.penalty_ = None if self.penalty is None else clone(self.penalty)
-        self.model_ = model
-        self._set_weight_attributes(n_encoded)
-        return self
-
-    def loss_gradient(self, X, y) -> dict:
-        """Gradient of the mean training loss for every weight, at the current weights.
-
-        The data term only (no penalty), with dropout off: what the optimality (KKT)
-        conditions compare with the penalty. Nothing is changed.
-
-        Returns
-        -------
-        dict of str to Tensor
-            Parameter name (``"input_layer.weight"``, ``"encoder.weight"``, ...) ->
-            gradient of that parameter's shape.
-        """
-        check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        dtype = next(self.model_.parameters()).dtype
-        targets = self._target_tensor(self._encode_targets(np.asarray(y), reset=False),
-                                      dtype)
-        model = copy.deepcopy(self.model_).eval()
-        with torch.enable_grad():
-            loss = self._loss(model(_as_tensor(X, dtype)), targets)
-            names, params = zip(*model.named_parameters())
-            grads = torch.autograd.grad(loss, params, allow_unused=True)
-        return {name: (torch.zeros_like(p) if g is None else g.detach())
-                for name, p, g in zip(names, params, grads)}
-
-    def loss_samples(self, X, y) -> np.ndarray:
-        """Per-sample loss of the fitted model: log-loss, or half squared error.
-
-        The terms whose mean is the training loss (:meth:`fit`'s objective without
-        the penalty), evaluated in float64 on ``(X, y)``; the path solvers choose alpha
-        from them on validation data (:func:`riata.estimators.choose_alpha`).
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self, "model_")
-        targets = self._target_tensor(self._encode_targets(np.asarray(y), reset=False),
-                                      torch.float64)
-        outputs = torch.as_tensor(self._forward(X), dtype=torch.float64)
-        return self._sample_losses(outputs, targets).numpy()
-
-    def first_layer_output_gradient(self, X, y) -> np.ndarray:
-        """Gradient of the mean training loss with respect to the first layer's outputs.
-
-        ``G`` of shape ``(n_samples, n_first_rows)`` at the current weights, dropout
-        off (skip rows included). The gradient of the first-layer weight column of any
-        input ``z`` of shape ``(n_samples,)`` is ``G.T @ z``, whether or not ``z`` is a
-        column of ``X``: a working-set solver checks the inputs it left out with it
-        (:func:`riata.estimators.fit_genotype_path`). Not for models with an encoder.
-        """
-        check_is_fitted(self, "model_")
-        if self.model_.encoder is not None:
-            raise ValueError("first_layer_output_gradient is for networks without an "
-                             "encoder (the encoder's outputs enter the first layer).")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        dtype = next(self.model_.parameters()).dtype
-        targets = self._target_tensor(self._encode_targets(np.asarray(y), reset=False),
-                                      dtype)
-        model = copy.deepcopy(self.model_).eval()
-        x = _as_tensor(X, dtype)
-        with torch.enable_grad():
-            first = model.input_layer(x).detach().requires_grad_(True)
-            hidden = first.shape[1] - model.n_skip
-            out = model.body(first[:, :hidden])
-            if model.n_skip:
-                out = out + first[:, hidden:]
-            (grad,) = torch.autograd.grad(self._loss(out, targets), first)
-        return grad.detach().cpu().numpy()
-
-    def select_inputs(self, source) -> BaseSparseMLP:
-        """Change the plain input columns of the fitted network, keeping its weights.
-
-        ``source[i]`` is the current input column whose first-layer weights new column
-        ``i`` takes over, or -1 for a new input, whose weights start at zero. A
-        following ``fit`` with ``warm_start=True`` on the new columns continues from
-        here. Used by working-set solvers as their set of inputs changes.
-
-        Returns
-        -------
-        self
-        """
-        check_is_fitted(self, "model_")
-        source = np.asarray(source, dtype=np.int64)
-        old = self.model_
-        if old.encoder is not None:
-            raise ValueError("select_inputs is for networks without an encoder.")
-        if source.ndim != 1 or (source >= old.n_features).any() or (source < -1).any():
-            raise ValueError(f"source must list current columns (0..{old.n_features - 1})"
-                             f" or -1; got {source.tolist()[:10]}.")
-        dtype = next(old.parameters()).dtype
-        model = MLP(source.size, self._n_outputs(), self.hidden_layer_sizes,
-                    self.activation, self.dropout,
-                    skip_connection=self.skip_connection).to(dtype)
-        state = {k: v.clone() for k, v in old.state_dict().items()}
-        weight = old.input_layer.weight.detach()
-        new_weight = weight.new_zeros(weight.shape[0], source.size)
-        kept = np.flatnonzero(source >= 0)
-        new_weight[:, torch.as_tensor(kept)] = weight[:, torch.as_tensor(source[kept])]
-        state[INPUT_LAYER_WEIGHT] = new_weight
-        model.load_state_dict(state)
-        model.eval()
-        self.model_ = model
-        self.n_features_in_ = int(source.size)
-        if hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        if hasattr(self, "kkt_violation_"):
-            # A kept column keeps its certificate; a new one has none until a fit.
-            old_ratio = np.asarray(self.kkt_violation_, dtype=float)
-            self.kkt_violation_ = np.where(source >= 0, old_ratio[np.maximum(source, 0)],
-                                           np.nan)
-        self._set_weight_attributes(0)
-        return self
-
-    # -- saving and loading (riata.io) ---------------------------------------------------
-    #: Fitted attributes that are not weights; everything else is derived from them.
-    _STATE_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "best_epoch_",
-                         "best_score_", "monitor_", "history_", "n_iter_",
-                         "kkt_violation_")
-
-    def fitted_state(self) -> dict:
-        """The fitted attributes that are not weights, as plain data (for model files).
-
-        Together with ``model_.state_dict()`` this is everything :meth:`restore` needs:
-        attributes derived from the weights (``first_layer_weights_``,
-        ``selected_features_``, ``coef_``, ``encoder_`` ...) are recomputed, not stored.
-        """
-        check_is_fitted(self, "model_")
-        state = {k: getattr(self, k) for k in self._STATE_ATTRIBUTES if hasattr(self, k)}
-        state["n_encoded"] = 0 if self.model_.encoder is None else int(
-            self.model_.encoder.in_features)
-        state.update(self._task_state())
-        return state
-
-    def restore(self, state: dict, tensors: dict):
-        """Make this (unfitted) estimator the fitted one of ``state`` and ``tensors``.
-
-        The network is rebuilt from the constructor parameters and ``state``, and
-        ``tensors`` (a ``state_dict``) must match it name for name, shape and dtype.
-
-        Raises
-        ------
-        ValueError
-            If ``state`` lacks an attribute, or the tensors do not fit the network;
-            the message names the attribute or tensor.
-        """
-        self._check_settings()
-        for key in ("n_features_in_", "n_encoded"):
-            if key not in state:
-                raise ValueError(f"the fitted state lacks {key!r}.")
-        for key in self._STATE_ATTRIBUTES:
-            if key in state:
-                setattr(self, key, state[key])
-        self.n_features_in_ = int(self.n_features_in_)
-        self._restore_task_state(state)
-        n_encoded = int(state["n_encoded"])
-        dtype = _DTYPES[self.dtype]
-        with torch.random.fork_rng(devices=[]):
-            model = self._build_model(self.n_features_in_, n_encoded, dtype)
-        expected = model.state_dict()
-        if set(tensors) != set(expected):
-            raise ValueError(f"the weights hold tensors {sorted(tensors)}, but the "
-                             f"network described has {sorted(expected)}.")
-        for key, tensor in tensors.items():
-            if tensor.shape != expected[key].shape or tensor.dtype != expected[key].dtype:
-                raise ValueError(
-                    f"tensor '{key}' has shape {tuple(tensor.shape)} and dtype "
-                    f"{tensor.dtype}; the network needs {tuple(expected[key].shape)} "
-                    f"and {expected[key].dtype}.")
-        model.load_state_dict(tensors, strict=True)
-        model.eval()
-        self.penalty_ = None if self.penalty is None else clone(self.penalty)
-        self.model_ = model
-        self._set_weight_attributes(n_encoded)
-        return self
-
-    def _task_state(self) -> dict:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _restore_task_state(self, state: dict) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
     # -- fitted attributes ------------------------------------------------------------
     def _set_weight_attributes(self, n_encoded: int = 0) -> None:
         """The attributes derived from the weights alone (also used on reload)."""
@@ -603,7 +466,7 @@ class BaseSparseMLP(BaseEstimator):
         if len(self.hidden_layer_sizes) == 0:
             self._set_linear_attributes(weight, self.model_.input_layer.bias.detach())
 
-    def _set_kkt_certificate(self, tX, tT) -> None:
+    def _set_kkt_certificate(self, tX, tT, weights=None) -> None:
         """``kkt_violation_``: the optimality certificate of the zero inputs.
 
         From the full-batch gradient of the training data loss at the returned weights
@@ -612,7 +475,7 @@ class BaseSparseMLP(BaseEstimator):
         weight = self.model_.input_layer.weight.detach()
         self.model_.zero_grad(set_to_none=True)
         with torch.enable_grad():
-            self._loss(self.model_(tX), tT).backward()
+            self._loss(self.model_(tX), tT, weights).backward()
         grad = self.model_.input_layer.weight.grad.detach()
         self.model_.zero_grad(set_to_none=True)
         if self.penalty_ is None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import LabelEncoder, label_binarize
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 from torch.nn import functional as F
@@ -15,6 +19,10 @@ from torch.nn import functional as F
 from ._base import BaseSparseMLP
 
 __all__ = ["SparseMLPClassifier"]
+
+#: The defaults of the parameters shared with the regressor: one home, the base class.
+_BASE = {name: p.default for name, p in
+         inspect.signature(BaseSparseMLP.__init__).parameters.items() if name != "self"}
 
 
 class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
@@ -73,6 +81,12 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         validation sets, so early stopping on them stopped the case study's
         clinical-only network at epochs 4-13 (issue 9); the loss is smooth.
     dtype : {"float32", "float64"}, default="float32"
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as scikit-learn defines them: a dict
+        ``{class_label: weight}``, or "balanced" for ``n_samples / (n_classes *
+        np.bincount(y))``; multiplied into ``sample_weight``. The loss is the weighted
+        mean, so with "balanced" it equals ``LogisticRegression(class_weight=
+        "balanced", C=1 / (alpha n))``'s objective divided by n.
     skip_connection : bool, default=False
         Give every first-layer input (and every encoded SNP) a linear path to the
         output beside the network, in the same penalty group as its network weights
@@ -163,6 +177,65 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
 
     _monitors = ("auto", "loss", "roc_auc", "average_precision")
     _stratify = True
+    _parameter_constraints: dict = {
+        **BaseSparseMLP._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=_BASE["hidden_layer_sizes"],
+        *,
+        activation=_BASE["activation"],
+        dropout=_BASE["dropout"],
+        penalty=_BASE["penalty"],
+        penalty_mode=_BASE["penalty_mode"],
+        shrink_clip=_BASE["shrink_clip"],
+        skip_connection=_BASE["skip_connection"],
+        encoder=_BASE["encoder"],
+        solver=_BASE["solver"],
+        learning_rate_init=_BASE["learning_rate_init"],
+        momentum=_BASE["momentum"],
+        batch_size=_BASE["batch_size"],
+        max_epochs=_BASE["max_epochs"],
+        early_stopping=_BASE["early_stopping"],
+        validation_fraction=_BASE["validation_fraction"],
+        n_iter_no_change=_BASE["n_iter_no_change"],
+        tol=_BASE["tol"],
+        monitor=_BASE["monitor"],
+        dtype=_BASE["dtype"],
+        class_weight=None,
+        warm_start=_BASE["warm_start"],
+        hidden_alpha=_BASE["hidden_alpha"],
+        random_state=_BASE["random_state"],
+        verbose=_BASE["verbose"],
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            penalty=penalty,
+            penalty_mode=penalty_mode,
+            shrink_clip=shrink_clip,
+            skip_connection=skip_connection,
+            encoder=encoder,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            momentum=momentum,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            monitor=monitor,
+            dtype=dtype,
+            warm_start=warm_start,
+            hidden_alpha=hidden_alpha,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.class_weight = class_weight
 
     def _encode_targets(self, y, reset):
         y = np.asarray(y)
@@ -203,12 +276,32 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         self._label_encoder.classes_ = classes
         self.classes_ = classes
 
-    def _null_output(self, targets):
-        """The best constant logit(s): the log-odds of the class frequencies."""
+    def _class_weights(self, targets):
+        """Per-row class weights of ``class_weight`` (scikit-learn's convention)."""
+        if self.class_weight is None:
+            return None
+        return compute_sample_weight(self.class_weight, self.classes_[targets])
+
+    def _fit_weights(self, sample_weight, targets, name):
+        weights = super()._fit_weights(sample_weight, targets, name)
+        if weights is not None:
+            present = np.unique(np.asarray(targets)[weights > 0])
+            if present.size < 2:
+                raise ValueError(
+                    f"{name} leaves one class with a positive weight "
+                    f"({self.classes_[present].tolist()}); a classifier needs at least "
+                    "two classes with positive weight.")
+        return weights
+
+    def _null_output(self, targets, weights=None):
+        """The best constant logit(s): the log-odds of the (weighted) class frequencies."""
+        w = (torch.ones(len(targets), dtype=torch.float64) if weights is None
+             else weights.double())
         if self.classes_.size == 2:
-            p = targets.double().mean()
+            p = (targets.double()[:, 0] * w).sum() / w.sum()
             return torch.log(p / (1 - p)).reshape(1).to(targets.dtype)
-        counts = torch.bincount(targets, minlength=self.classes_.size).double()
+        counts = torch.zeros(self.classes_.size, dtype=torch.float64).index_add_(
+            0, targets, w)
         # A class absent from the training targets has no finite best logit; a large
         # negative one (probability ~1e-13) stands in for -inf.
         logits = torch.log(torch.clamp(counts / counts.sum(), min=1e-13))

@@ -100,15 +100,77 @@ class Penalty(BaseEstimator):
 
     # -- the contract -----------------------------------------------------------------
     def value(self, w: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """The penalty ``alpha * P(w)``, a differentiable scalar tensor.
+
+        Parameters
+        ----------
+        w : Tensor of shape (out_features, in_features) or (n,)
+
+        Returns
+        -------
+        Tensor of shape ()
+            In ``w``'s dtype; autograd gives its (sub)gradient (``sign(0) = 0``).
+        """
         raise NotImplementedError
 
     def prox(self, w: torch.Tensor, step) -> torch.Tensor:  # pragma: no cover
+        """The proximal operator ``argmin_v ||v - w||^2 / (2 step) + alpha P(v)``.
+
+        Pure: returns a new tensor, with exact zeros where the penalty sets them.
+
+        Parameters
+        ----------
+        w : Tensor of shape (out_features, in_features) or (n,)
+        step : float or Tensor of ``w``'s shape
+            A scalar step (SGD) or per-coordinate steps (Adam's metric: the norm above
+            is then weighted by ``1 / step``, coordinate by coordinate). A step of 0
+            leaves its coordinate unchanged.
+
+        Returns
+        -------
+        Tensor of ``w``'s shape and dtype
+        """
         raise NotImplementedError
 
     def optimality_violation(self, w, grad):  # pragma: no cover
+        """Distance of ``-grad`` to the subdifferential ``alpha dP(w)``.
+
+        The general stationarity measure of ``f + alpha P`` at ``w`` (skglm's
+        ``subdiff_distance``): 0 at a KKT point, nonzero coordinates included.
+        :meth:`critical_alpha` is its special case for zero columns, stated as the
+        alpha at which the zero becomes optimal.
+
+        Parameters
+        ----------
+        w, grad : Tensor of the same shape
+            The weight and the gradient of the smooth data loss there.
+
+        Returns
+        -------
+        Tensor
+            Per coordinate (elementwise penalties) or per group (group penalties).
+        """
         raise NotImplementedError
 
     def critical_alpha(self, grad: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        """Per input column, the smallest ``alpha`` at which its block is optimal at 0.
+
+        Given the data gradient ``grad`` taken where the column's (or its group's)
+        weights are zero: the KKT condition of a zero block is
+        ``dist(-grad_g, alpha dP_g(0)) = 0``, which holds for every alpha at or above
+        this value. :meth:`alpha_max`, :meth:`kkt_ratio` and the working-set checks of
+        :func:`riata.estimators.fit_genotype_path` all derive from it.
+
+        Parameters
+        ----------
+        grad : Tensor of shape (out_features, in_features)
+
+        Returns
+        -------
+        Tensor of shape (in_features,)
+            A group's value is repeated on each of its columns; ``inf`` where the
+            penalty never zeroes the column (ridge, a zero penalty factor).
+        """
         raise NotImplementedError
 
     def support(self, w: torch.Tensor) -> torch.Tensor:

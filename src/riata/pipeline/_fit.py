@@ -266,7 +266,8 @@ def _selecting(spec, inputs: PreparedInputs, settings, mean, scale, two_stage: b
         est, plain_alpha, stage = _fit_path_or_once(
             est, inputs.design("train"), y_train,
             (inputs.design("valid"), y_valid), settings)
-        paths.update({"clinical_path": p for p in stage.values()})
+        if stage:
+            paths["clinical_path"] = stage["path"]
     if not inputs.n_snps:
         if not two_stage:
             est, plain_alpha, stage = _fit_path_or_once(

@@ -143,7 +143,7 @@ def _frame_to_html(frame: pd.DataFrame) -> str:
     numeric, integral = {}, {}
     for col in frame.columns:
         kind = frame[col].dtype
-        numeric[col] = pd.api.types.is_numeric_dtype(kind) and kind != bool
+        numeric[col] = pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind)
         # A float column of whole numbers (best_epoch, n_*_kept with a missing entry,
         # which makes pandas store them as float) is printed as integers.
         values = frame[col].to_numpy(dtype=float) if numeric[col] else np.array([0.5])
@@ -384,11 +384,12 @@ def write_report(run_dir, *, title: str = "riata report",
     """Write a self-contained HTML report of a run directory.
 
     The report shows, in this order and where the files exist: the summary over
-    repeats (``summary.csv``), the results table
-    (``results.csv``, every column; floats to three decimals, or three significant
-    digits below 0.1; missing values as an em dash), every PNG under ``figures/`` (``heatmaps.png`` first), the variables each
-    model selected (``selected_variables.csv``), the selection frequency over repeats
-    (``selection_frequency.csv``) and across a run's networks (``stability.csv``), the ground truth (``truth.json``), the configuration
+    repeats (``summary.csv``), the results table (``results.csv``, every column;
+    floats to three decimals, or three significant digits below 0.1; missing values
+    as an em dash), every PNG under ``figures/`` (``heatmaps.png`` first), the
+    variables each model selected (``selected_variables.csv``), the selection
+    frequency over repeats (``selection_frequency.csv``) and across a run's networks
+    (``stability.csv``), the ground truth (``truth.json``), the configuration
     (``config.json``, nested keys joined with dots) and extra metrics
     (``metrics.json``, collapsed). A header gives the generation time (UTC) and the
     riata, Python and torch versions.

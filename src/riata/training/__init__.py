@@ -1,6 +1,6 @@
 """Training loops: mini-batch epochs with early stopping, and full-batch proximal gradient."""
 
 from ._full_batch import train_full_batch
-from ._loop import Callback, TrainResult, train_module
+from ._loop import TrainResult, train_module
 
-__all__ = ["train_module", "train_full_batch", "TrainResult", "Callback"]
+__all__ = ["train_module", "train_full_batch", "TrainResult"]

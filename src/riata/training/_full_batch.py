@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Callable, Sequence
 
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
 from ._loop import TrainResult
@@ -47,6 +49,7 @@ def train_full_batch(
     n_iter_no_change: int = 5,
     step: float = 1.0,
     forward: Callable | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> TrainResult:
     r"""Minimize ``loss_fn(model(X), y) + sum penalties`` by accelerated proximal gradient.
 
@@ -86,12 +89,19 @@ def train_full_batch(
         First trial step.
     forward : callable, optional
         ``forward(model, X, slice(None))`` instead of ``model(X)``.
+    sample_weight : Tensor of shape (n_samples,), optional
+        ``loss_fn(outputs, y, sample_weight)`` is then the weighted mean loss.
 
     Returns
     -------
     TrainResult
         One history record per iteration (``epoch``, ``train_loss``, ``objective``,
         ``step``); ``best_epoch`` is the last iteration.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When ``max_iter`` iterations pass before the stopping rule is met.
 
     References
     ----------
@@ -105,7 +115,8 @@ def train_full_batch(
     def evaluate(with_grad: bool):
         with torch.set_grad_enabled(with_grad):
             out = model(X) if forward is None else forward(model, X, slice(None))
-            loss = loss_fn(out, y)
+            loss = (loss_fn(out, y) if sample_weight is None
+                    else loss_fn(out, y, sample_weight))
         if not with_grad:
             return float(loss), None
         flat = [p for ps in params for p in ps]
@@ -164,6 +175,11 @@ def train_full_batch(
             break
     _assign(params, x)
     model.eval()
+    if stale < n_iter_no_change:
+        warnings.warn(f"full-batch proximal gradient stopped at max_iter={max_iter} "
+                      f"before the objective settled (relative decrease below {tol} for "
+                      f"{n_iter_no_change} iterations); raise max_epochs for certified "
+                      "zeros.", ConvergenceWarning, stacklevel=3)
     result.best_epoch = len(result.history)
     result.stopped_early = len(result.history) < max_iter
     logger.debug("full batch: %d iterations, objective %.6g", len(result.history), F_x)

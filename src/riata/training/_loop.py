@@ -5,27 +5,18 @@ from __future__ import annotations
 import copy
 import logging
 import math
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
-__all__ = ["TrainResult", "train_module", "Callback"]
+__all__ = ["TrainResult", "train_module"]
 
 logger = logging.getLogger("riata")
-
-
-class Callback:
-    """Hook into :func:`train_module`; override what you need.
-
-    ``on_epoch_end`` receives the epoch's history record and the model; returning
-    True stops training after this epoch.
-    """
-
-    def on_epoch_end(self, record: dict, model: nn.Module) -> bool | None:
-        return None
 
 
 @dataclass
@@ -77,9 +68,9 @@ def train_module(
     tol: float = 1e-4,
     generator: torch.Generator | None = None,
     verbose: bool = False,
-    callbacks: Sequence[Callback] = (),
     description: str = "training",
     forward: Callable[[nn.Module, torch.Tensor, object], torch.Tensor] | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> TrainResult:
     """Train ``model`` in place and restore the weights of the best epoch.
 
@@ -97,10 +88,13 @@ def train_module(
     optimizer : torch.optim.Optimizer
         Any optimizer; riata's apply their penalty inside ``step()``.
     loss_fn : callable
-        ``loss_fn(outputs, targets)`` returning the mean data loss of a batch.
+        ``loss_fn(outputs, targets)`` returning the mean data loss of a batch, or
+        ``loss_fn(outputs, targets, weights)`` its weighted mean when
+        ``sample_weight`` is given.
     X, y : Tensor
         Training inputs (n_samples, n_features) and targets.
-    validation : (Tensor, Tensor), optional
+    validation : (Tensor, Tensor) or (Tensor, Tensor, Tensor), optional
+        Validation inputs, targets and (with ``sample_weight``) weights.
     score_fn : callable, optional
         ``score_fn(outputs, y_valid) -> float`` on numpy arrays, higher is better.
     penalty_value : callable, optional
@@ -111,7 +105,6 @@ def train_module(
         Source of the mini-batch order.
     verbose : bool
         Show a progress bar (tqdm) with the latest losses.
-    callbacks : sequence of Callback
     description : str
         Label of the progress bar.
     forward : callable, optional
@@ -119,12 +112,26 @@ def train_module(
         (a LongTensor, or ``slice(None)`` for a full batch) says which rows of ``X``
         the batch holds; default ``model(X_batch)``. A kernel encoder uses it to know
         its batch's kernel columns.
+    sample_weight : Tensor of shape (n_samples,), optional
+        Each row's weight: the objective is the weighted mean of the losses.
 
     Returns
     -------
     TrainResult
+
+    Warns
+    -----
+    ConvergenceWarning
+        When training ran ``max_epochs`` epochs without meeting its stopping rule.
     """
     n = X.shape[0]
+    weights = sample_weight
+    total_weight = float(n if weights is None else weights.sum())
+
+    def batch_loss(xb, idx, targets, w=None):
+        out = model(xb) if forward is None else forward(model, xb, idx)
+        return loss_fn(out, targets) if w is None else loss_fn(out, targets, w)
+
     result = TrainResult()
     best_state = None
     best = best_tiebreak = -math.inf
@@ -142,7 +149,8 @@ def train_module(
         for idx in _batches(n, batch_size, generator):
             optimizer.zero_grad(set_to_none=True)
             xb = X[idx]
-            loss = loss_fn(model(xb) if forward is None else forward(model, xb, idx), y[idx])
+            w = None if weights is None else weights[idx]
+            loss = batch_loss(xb, idx, y[idx], w)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"The training loss became {loss.item()} at epoch {epoch}; lower the "
@@ -150,14 +158,16 @@ def train_module(
                 )
             loss.backward()
             optimizer.step()
-            total += loss.item() * (n if isinstance(idx, slice) else idx.numel())
-        record = {"epoch": epoch, "train_loss": total / n}
+            share = (float(w.sum()) if w is not None else
+                     n if isinstance(idx, slice) else idx.numel())
+            total += loss.item() * share
+        record = {"epoch": epoch, "train_loss": total / total_weight}
         record["objective"] = record["train_loss"] + (penalty_value() if penalty_value else 0.0)
         if validation is not None:
             model.eval()
             with torch.no_grad():
                 out = model(validation[0])
-                record["valid_loss"] = float(loss_fn(out, validation[1]))
+                record["valid_loss"] = float(loss_fn(out, *validation[1:]))
             if score_fn is None:
                 record["valid_score"] = -record["valid_loss"]
             else:
@@ -183,12 +193,17 @@ def train_module(
                 best_state = copy.deepcopy(model.state_dict())
         if bar is not None:
             bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
-        stop = any(bool(cb.on_epoch_end(record, model)) for cb in callbacks)
-        if stale >= n_iter_no_change or stop:
+        if stale >= n_iter_no_change:
             result.stopped_early = epoch < max_epochs
             break
     if bar is not None:
         bar.close()
+    if stale < n_iter_no_change:
+        warnings.warn(
+            f"{description}: stopped at max_epochs={max_epochs} while the "
+            f"{'validation score' if validation is not None else 'training objective'} "
+            "was still improving; raise max_epochs (or the learning rate) for a "
+            "converged fit.", ConvergenceWarning, stacklevel=3)
     if validation is None:
         result.best_epoch = result.history[-1]["epoch"]
     elif best_state is not None:

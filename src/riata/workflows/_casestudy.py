@@ -13,7 +13,6 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
-
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +21,6 @@ from ..data import make_framingham_like
 from ..pipeline import (
     KnownTruth,
     PipelineSettings,
-    RunResult,
     case_study_specs,
     markdown_table,
     run_pipeline,
