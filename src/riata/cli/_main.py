@@ -156,9 +156,8 @@ def main(argv=None) -> int:
         return 128 + stop.signum
     except Exception as exc:  # anything else is riata's fault, not the user's
         log = _bug_report(args.command, exc)
-        print(f"{name}: internal error (a bug in riata, please report it): "
-              f"{type(exc).__name__}: {_one_line(exc)}. Traceback: {log}",
-              file=sys.stderr)
+        print(f"{name}: internal error (a bug in riata): {type(exc).__name__}: "
+              f"{_one_line(exc)}. Please report it with the log {log}", file=sys.stderr)
         return EXIT_BUG
     finally:
         _restore_handlers(previous)

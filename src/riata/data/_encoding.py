@@ -445,8 +445,9 @@ def _check_saved_spec(spec: dict) -> None:
             if not ok:
                 need = "a finite number above 0 (it divides)" if positive else (
                     "a finite number")
+                shown = value if isinstance(value, (int, float)) else str(value)[:50]
                 raise DataError(f"Saved ClinicalEncoder: column '{name}' has {key} "
-                                f"{str(value)[:50]!r}; it must be {need}.")
+                                f"{shown!r}; it must be {need}.")
     else:
         levels = spec.get("levels")
         if not isinstance(levels, list) or not levels:

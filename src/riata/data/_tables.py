@@ -189,7 +189,7 @@ def read_raw_table(path, fmt: TableFormat | None = None) -> RawTable:
                         "reads .csv and .tsv (optionally .gz) and .parquet files; "
                         "pass --separator for another text table.")
     lines, header, n_chars = _check_lines(path, sep, fmt)
-    _check_text_memory(path, len(lines) + 1, len(header), n_chars)
+    _check_text_memory(path, len(lines), len(header), n_chars)
     try:
         cells = pd.read_csv(path, sep=sep, header=None, dtype=str, na_filter=False,
                             keep_default_na=False, encoding="utf-8-sig",
@@ -339,7 +339,7 @@ def _check_header(columns, path: Path, sep: str | None = None) -> list:
 
 def _check_text_memory(path: Path, n_rows: int, n_columns: int, n_chars: int) -> None:
     """Refuse a table whose cells, as Python text, would not fit in memory."""
-    needed = _COPIES * (n_rows * n_columns * _BYTES_PER_CELL + n_chars)
+    needed = _COPIES * ((n_rows + 1) * n_columns * _BYTES_PER_CELL + n_chars)
     check_memory(needed, f"clinical file '{path}' ({n_rows:,} rows x {n_columns:,} "
                          "columns as text)",
                  hint="Keep only the columns the model needs (write a smaller file) "

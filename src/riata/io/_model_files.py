@@ -587,7 +587,8 @@ def _read_genotype_section(section, json_path: Path) -> dict:
         if invalid.any():
             j = int(np.flatnonzero(invalid)[0])
             raise DataError(f"Model file '{json_path}': genotypes.{key} of SNP "
-                            f"{names[j]!r} is {array[j]!r}; a {key} must be a finite "
+                            f"{str(names[j])!r} is {float(array[j])!r}; a {key} must be "
+                            "a finite "
                             + ("number." if key == "mean" else "number above 0 (it "
                                "divides). Save the model again."))
         out[key] = array
