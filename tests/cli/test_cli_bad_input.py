@@ -2,21 +2,17 @@
 
 One test per case of issue #4, each through ``riata.cli.main``: the message must name
 the file and the column / row / sample where it applies, and neither the run
-directory nor a temporary must remain. A property-based test feeds random malformed
-tables and asserts that riata either succeeds or stops with its own error.
+directory nor a temporary must remain. The property-based tests over random
+malformed tables and PLINK filesets are in test_cli_properties.py.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
 
 from riata.cli import main
 
@@ -372,93 +368,3 @@ def test_predict_with_a_missing_model(cohort, capsys, leftovers):
     fails(capsys, ["predict", "--model", str(cohort.root / "nope"), "--clinical",
                    str(cohort.clinical), "--out", str(out)],
           out, cohort.root, leftovers, "nope", "does not exist")
-
-
-# ------------------------------------------------------------- property-based test
-_CELLS = st.one_of(
-    st.integers(-5, 200).map(str),
-    st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
-    st.sampled_from(["", "NA", "nan", "inf", "-inf", "1e400", "abc", "M", "F", " 3 ",
-                     "1;5", "0x1F", "None", "true", "é"]),
-)
-
-
-#: True about once in ``n`` draws (hypothesis biases integers to their bounds, so an
-#: ``integers(0, n) == 0`` test would fire far more often).
-def _rarely(n):
-    return st.sampled_from([False] * (n - 1) + [True])
-
-
-_VALID = {
-    "numeric": st.integers(-50, 300).map(str),
-    "category": st.sampled_from(["a", "b", "c"]),
-    "coded": st.sampled_from(["1", "2", "3", "4"]),
-}
-
-
-@st.composite
-def malformed_tables(draw):
-    """A small clinical table as CSV text: mostly well formed, with random defects.
-
-    Columns are numeric, categorical, coded, constant or empty; then, each with some
-    probability, a header name is blanked or repeated, cells are replaced by awkward
-    values (text in numbers, ``inf``, ``1e400``, ``0x1F``, non-ASCII), ids repeat or
-    go missing, lines lose or gain a field or open a quote that never closes, and
-    the target is made one-class, text, continuous or messy.
-    """
-    n_rows = draw(st.one_of(st.integers(0, 2), st.integers(9, 36), st.integers(9, 36)))
-    kinds = draw(st.lists(st.sampled_from(["numeric", "numeric", "category", "coded",
-                                           "constant", "empty"]), min_size=1, max_size=4))
-    header = ["pid", "chd"] + [f"x{j}" for j in range(len(kinds))]
-    if draw(_rarely(8)):
-        header[draw(st.integers(0, len(header) - 1))] = draw(
-            st.sampled_from(["", "pid", "chd", "Unnamed: 0"]))
-    target = draw(st.sampled_from(["binary"] * 6 + ["one class", "text", "float",
-                                                   "cells"]))
-    p_bad = draw(st.sampled_from([0.0] * 4 + [0.02, 0.1, 0.5]))
-    lines = [",".join(header)]
-    for i in range(n_rows):
-        pid = f"p{i}"
-        if draw(_rarely(200)):
-            pid = draw(st.sampled_from(["p0", "", "NA", "p1"]))
-        label = {"binary": str(i % 2), "one class": "1",
-                 "text": ["yes", "no"][i % 2], "float": repr(i / 7)}.get(target)
-        if label is None or (p_bad and draw(_rarely(int(4 / p_bad)))):
-            label = draw(_CELLS)
-        cells = [pid, label]
-        for kind in kinds:
-            cell = ("5" if kind == "constant" else "" if kind == "empty"
-                    else draw(_VALID[kind]))
-            if p_bad and draw(_rarely(int(1 / p_bad))):
-                cell = draw(_CELLS)
-            cells.append(cell)
-        if draw(_rarely(200)):  # a ragged or badly quoted line
-            cells = draw(st.sampled_from([cells[:-1], cells + ["extra"],
-                                          cells[:-1] + ['"open']]))
-        lines.append(",".join(cells))
-    return "\n".join(lines) + ("\n" if draw(st.booleans()) else "")
-
-
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(text=malformed_tables())
-def test_random_malformed_tables_succeed_or_fail_cleanly(text):
-    root = Path(tempfile.mkdtemp(prefix="riata-hyp-"))
-    try:
-        clinical = root / "table.csv"
-        clinical.write_text(text, encoding="utf-8")
-        out = root / "run"
-        code = main(["-q", "fit", "--clinical", str(clinical), "--target", "chd",
-                     "--id", "pid", "--out", str(out), "--alpha", "0.001",
-                     "--epochs", "1", "--hidden", "2", "--min-samples", "1",
-                     "--max-classes", "3"])
-        assert code in (0, 2)
-        event(f"exit code {code}")
-        if code == 0:
-            assert (out / "report.html").is_file() and (out / "model").is_dir()
-        else:
-            assert not out.exists()
-        assert sorted(p.name for p in root.iterdir() if p.name != "run") == [
-            "table.csv"]
-    finally:
-        shutil.rmtree(root, ignore_errors=True)

@@ -479,3 +479,237 @@ def test_framingham_exam1_rows_with_real_missing_values(tmp_path):
     assert set(dropped) == {"HDLC", "LDLC", "PERIOD", "PREVCHD"}
     assert "HDLC" in str(record[0].message)
     assert set(np.unique(y)) == {0, 1}
+
+
+# ------------------------------------------------- notation, markers, magnitudes
+def test_decimal_commas_are_read_only_when_declared(tmp_path):
+    path = write(tmp_path / "eu.tsv", "id\tbmi\ty\na\t27,5\t0\nb\t31,25\t1\nc\t-0,5\t0\n")
+    with pytest.raises(DataError, match=r"column 'bmi' holds numbers in another "
+                                        r"notation .* '27,5' at line 2 \(id 'a'\)"):
+        read_clinical(path, target="y", id_column="id")
+    frame, _, _ = read_clinical(path, target="y", id_column="id", decimal=",")
+    assert frame["bmi"].tolist() == [27.5, 31.25, -0.5]
+    assert frame.attrs["table_format"]["decimal"] == ","
+
+
+@pytest.mark.parametrize("cell", ["1.234,5", "1 234", "1'234.5", "1,234"])
+def test_thousands_separators_are_refused(tmp_path, cell):
+    rows = "".join(f"{i},{v},{i % 2}\n" for i, v in enumerate(["5", "6", "7"]))
+    path = write(tmp_path / "t.csv", f"id,x,y\n{rows}9,\"{cell}\",1\n")
+    with pytest.raises(DataError, match="another notation"):
+        read_clinical(path, target="y", id_column="id")
+
+
+def test_separator_and_missing_markers_are_options(tmp_path):
+    path = write(tmp_path / "semi.csv", "id;ca;y\na;1;0\nb;?;1\nc;3;0\nd;-9;1\n")
+    with pytest.raises(DataError, match=r"separated by ';', not ','"):
+        read_clinical(path, target="y", id_column="id")
+    with pytest.raises(DataError, match=r"column 'ca' holds numbers and the marker\(s\) "
+                                        r"'\?' \(1x\)"):
+        read_clinical(path, target="y", id_column="id", separator=";")
+    frame, _, _ = read_clinical(path, target="y", id_column="id", separator=";",
+                                na_values=["?", "-9"])
+    assert frame["ca"].isna().tolist() == [False, True, False, True]
+
+
+def test_typos_in_a_mostly_numeric_column_are_refused(tmp_path):
+    path = write(tmp_path / "typo.csv",
+                 "id,age,y\na,50,0\nb,5O,1\nc,61,0\nd,old,1\n")
+    with pytest.raises(DataError, match=r"column 'age' looks numeric \(2 of 4 values "
+                                        r"are numbers.*'5O' at line 3 \(id 'b'\)"):
+        read_clinical(path, target="y", id_column="id")
+    frame, _, _ = read_clinical(path, target="y", id_column="id", categorical=["age"])
+    assert isinstance(frame["age"].dtype, pd.CategoricalDtype)
+
+
+def test_sentinel_numbers_and_marker_levels_are_reported(tmp_path):
+    ages = [41, 52, 63, 44, 58, 67, -9, -9]
+    rows = "".join(f"{i},{a},{s},{i % 2}\n" for i, (a, s) in enumerate(
+        zip(ages, ["M", "F", "?", "M", "F", "M", "F", "?"])))
+    path = write(tmp_path / "s.csv", "id,age,sex,y\n" + rows)
+    with pytest.warns(DataWarning) as record:
+        frame, _, _ = read_clinical(path, target="y", id_column="id")
+    messages = " ".join(str(w.message) for w in record)
+    assert "'age' has the value -9 2 times" in messages
+    assert "'sex' has the level(s) '?' (2x)" in messages
+    assert frame["age"].min() == -9  # reported, not changed
+
+
+@pytest.mark.parametrize("cell", ["1e151", "-3e300", "1.7976931348623157e308"])
+def test_values_beyond_the_standardizable_range_are_refused(tmp_path, cell):
+    path = write(tmp_path / "big.csv", f"id,x,y\na,1,0\nb,{cell},1\nc,2,0\n")
+    with pytest.raises(DataError, match=r"column 'x' has the value .* at line 3 "
+                                        r"\(id 'b'\).*too large to standardize"):
+        read_clinical(path, target="y", id_column="id")
+
+
+def test_short_and_long_lines_are_refused_with_their_line(tmp_path):
+    path = write(tmp_path / "short.csv", 'id,x,y\na,1,0\n\n"b",2\nc,3,1\n')
+    with pytest.raises(DataError, match=r"line 4 has 2 field\(s\) but the header has 3"):
+        read_clinical(path, target="y", id_column="id")
+    path = write(tmp_path / "quote.csv", 'id,x,y\na,1,0\nb,"2,1\nc,3,1\n')
+    with pytest.raises(DataError, match="the row starting at line 3 cannot be parsed"):
+        read_clinical(path, target="y", id_column="id")
+
+
+def test_blank_lines_and_quoted_line_breaks_keep_line_numbers(tmp_path):
+    path = write(tmp_path / "q.csv",
+                 'id,note,x,y\na,"two\nlines",1,0\n\nb,plain,x9,1\nc,z,3,0\n')
+    with pytest.raises(DataError, match=r"'x9' at line 5 \(id 'b'\)"):
+        read_clinical(path, target="y", id_column="id", numeric=["x"])
+
+
+# ------------------------------------------------------------------------ targets
+@pytest.mark.parametrize("labels, fragment", [
+    (["0", "1", "yes", "no"], "mixes numbers"),
+    (["case", "Case", "control", "control"], "'Case' / 'case'"),
+    (["TRUE", "true", "FALSE", "FALSE"], "'TRUE' / 'true'"),
+    (["n", "no", "yes", "yes"], "'n' and 'no', which mean the same (negative)"),
+    (["1", "?", "0", "1"], "If they mark a missing outcome, remove those rows"),
+])
+def test_target_labels_of_more_than_one_coding_are_refused(tmp_path, labels,
+                                                           fragment):
+    rows = "".join(f"s{i},{i},{label}\n" for i, label in enumerate(labels))
+    path = write(tmp_path / "labels.csv", "id,x,chd\n" + rows)
+    with pytest.raises(DataError, match="target column 'chd'") as info:
+        read_clinical(path, target="chd", id_column="id")
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("labels, requested, expected, reason", [
+    ([0, 1], None, 1, "the larger number"),
+    ([1, 2], None, 2, "the larger number"),
+    (["case", "control"], None, "case", "'case' names the positive class"),
+    (["No", "Yes"], None, "Yes", "'Yes' names the positive class"),
+    (["alive", "dead"], None, "dead", "'dead' names the positive class"),
+    (["A", "B"], None, "B", "the second in sorted order"),
+    (["case", "control"], "control", "control", "requested"),
+    ([0, 1], "0", 0, "requested"),
+    ([0, 1], "0.0", 0, "requested"),
+])
+def test_positive_label(labels, requested, expected, reason):
+    from riata.data import positive_label
+
+    assert positive_label(labels, requested) == (expected, reason)
+
+
+def test_positive_label_refuses_an_unknown_class():
+    from riata.data import positive_label
+
+    with pytest.raises(DataError, match=r"--positive-class 'yes' is not a class"):
+        positive_label(["case", "control"], "yes")
+
+
+def test_read_table_keeps_the_requested_positive_class(tmp_path):
+    path = write(tmp_path / "cc.csv", "id,x,chd\na,1,case\nb,2,control\nc,3,case\n")
+    table = read_table(path, target="chd", id_column="id", positive_class="control")
+    assert table.positive_class == "control"
+    assert table.subset([0, 1]).positive_class == "control"
+    with pytest.raises(DataError, match=r"positive class 'cases' .* its values are "
+                                        r"'case', 'control'"):
+        read_table(path, target="chd", id_column="id", positive_class="cases")
+
+
+# ---------------------------------------------------------------- PLINK checks
+def test_read_plink_reads_only_the_snps_asked_for(plink_fileset):
+    prefix, values = plink_fileset
+    expected = np.where(np.isnan(values), -127, values).astype(np.int8)
+    subset = read_plink(prefix, sample_ids=["s2", "s3"], snp_index=[3, 0])
+    np.testing.assert_array_equal(subset.values, expected[[1, 2]][:, [3, 0]])
+    assert subset.snp_names.tolist() == ["rs4", "rs1"]
+    assert subset.allele_1.tolist() == ["T", "A"]
+
+
+def test_repeated_variant_ids_are_refused_by_read_table(tmp_path, plink_fileset):
+    prefix, _ = plink_fileset
+    bim = prefix.with_suffix(".bim")
+    bim.write_text(bim.read_text().replace("rs3", "rs1"))
+    path = write(tmp_path / "c.csv", "id,x,y\ns1,1,0\ns2,2,1\ns3,3,0\n")
+    with pytest.raises(DataError, match=r"'rs1' at lines '1', '3'.*plink2 --bfile"):
+        read_table(path, target="y", id_column="id", plink_prefix=prefix, min_samples=1)
+
+
+def _fileset(tmp_path, n_samples, n_snps, seed=0):
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 3, size=(n_samples, n_snps)).astype(np.float32)
+    prefix = tmp_path / "g"
+    bed_reader.to_bed(prefix.with_suffix(".bed"), values,
+                      properties={"iid": [f"s{i}" for i in range(n_samples)]})
+    return prefix, values
+
+
+@pytest.mark.parametrize("n_samples", [10, 11, 12])
+def test_a_fam_line_missing_shows_in_the_padding_bits(tmp_path, n_samples):
+    prefix, _ = _fileset(tmp_path, n_samples, n_snps=30)
+    fam = prefix.with_suffix(".fam")
+    lines = fam.read_text().splitlines()
+    del lines[4]
+    fam.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"holds genotypes beyond the "
+                                        rf"{n_samples - 1} samples"):
+        read_plink(prefix)
+
+
+def test_a_fam_line_missing_that_changes_the_byte_count_is_named(tmp_path):
+    prefix, _ = _fileset(tmp_path, 9, n_snps=30)
+    fam = prefix.with_suffix(".fam")
+    fam.write_text("\n".join(fam.read_text().splitlines()[1:]) + "\n")
+    with pytest.raises(DataError, match=r"fits the 30 SNPs of the .bim for 9 to 12 "
+                                        r"samples: the .fam probably lacks lines"):
+        read_plink(prefix)
+
+
+def test_a_fam_line_too_many_shows_as_an_impossible_last_sample(tmp_path):
+    prefix, _ = _fileset(tmp_path, 10, n_snps=70)
+    fam = prefix.with_suffix(".fam")
+    fam.write_text(fam.read_text() + "x x 0 0 0 -9\n")
+    with pytest.raises(DataError, match=r"last sample 'x' is homozygous for allele 1 "
+                                        r"at every one of 70 SNPs"):
+        read_plink(prefix)
+
+
+def test_few_snps_cannot_tell_a_fam_line_too_many(tmp_path):
+    """Documented limit: below 64 SNPs an all-homozygous last sample proves nothing."""
+    prefix, _ = _fileset(tmp_path, 10, n_snps=20)
+    fam = prefix.with_suffix(".fam")
+    fam.write_text(fam.read_text() + "x x 0 0 0 -9\n")
+    assert read_plink(prefix).values.shape == (11, 20)
+
+
+def test_reading_a_bed_larger_than_memory_is_refused(plink_fileset, monkeypatch):
+    from riata.data import _memory
+
+    prefix, _ = plink_fileset
+    monkeypatch.setattr(_memory, "available_memory", lambda: (5, "a tiny test limit"))
+    with pytest.raises(DataError, match=r"needs about 12 bytes, more than the 5 bytes "
+                                        r"left \(a tiny test limit\)"):
+        read_plink(prefix)
+    assert read_plink(prefix, snp_index=[0]).values.shape == (3, 1)  # 3 bytes fit
+
+
+# ------------------------------------------------------------- broken containers
+def test_gzip_problems_are_named(tmp_path):
+    import gzip
+
+    plain = write(tmp_path / "plain.csv.gz", "id,x,y\na,1,0\nb,2,1\n")
+    with pytest.raises(DataError, match="is named .gz but is not a valid gzip file"):
+        read_clinical(plain, target="y", id_column="id")
+    data = gzip.compress(b"id,x,y\n" + b"".join(b"s%d,%d,%d\n" % (i, i, i % 2)
+                                                 for i in range(2000)))
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match="truncated gzip file"):
+        read_clinical(cut, target="y", id_column="id")
+
+
+def test_parquet_index_ids(tmp_path):
+    frame = pd.DataFrame({"pid": ["a", "b", "c"], "x": [1.0, 2.0, 3.0],
+                          "y": [0, 1, 0]})
+    named = tmp_path / "named.parquet"
+    frame.set_index("pid").to_parquet(named)
+    _, _, ids = read_clinical(named, target="y", id_column="pid")
+    assert ids.tolist() == ["a", "b", "c"]
+    unnamed = tmp_path / "unnamed.parquet"
+    frame.set_index("pid").rename_axis(None).to_parquet(unnamed)
+    with pytest.raises(DataError, match=r"unnamed pandas index \('a', 'b', 'c'\)"):
+        read_clinical(unnamed, target="y", id_column="pid")

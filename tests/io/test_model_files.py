@@ -280,3 +280,105 @@ def test_l1_penalty_and_no_penalty_round_trip(tmp_path, data):
         loaded, _ = load_model(tmp_path / "m")
         np.testing.assert_array_equal(loaded.decision_function(X),
                                       est.decision_function(X))
+
+
+# ------------------------------------------------------- damaged or foreign files
+def _rehash(directory: Path) -> None:
+    import hashlib
+
+    digest = hashlib.sha256((directory / WEIGHTS_FILE).read_bytes()).hexdigest()
+    _edit_json(directory, lambda d: d["weights"].update(sha256=digest))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_weights_are_refused_at_save_and_at_load(tmp_path, fitted, value):
+    from safetensors.torch import load_file, save_file
+
+    save_model(tmp_path / "m", fitted)
+    weights = tmp_path / "m" / WEIGHTS_FILE
+    tensors = load_file(str(weights))
+    tensors["input_layer.bias"][0] = value
+    save_file(tensors, str(weights))
+    _rehash(tmp_path / "m")
+    with pytest.raises(DataError, match=r"the weights \['input_layer.bias'\] hold NaN "
+                                        r"or infinite values"):
+        load_model(tmp_path / "m")
+    with torch.no_grad():
+        fitted.model_.input_layer.bias[0] = value
+    with pytest.raises(ValueError, match="a diverged fit cannot be saved"):
+        save_model(tmp_path / "m2", fitted)
+    assert not (tmp_path / "m2").exists()
+
+
+def test_model_files_linked_from_outside_are_refused(tmp_path, fitted):
+    import shutil
+
+    save_model(tmp_path / "m", fitted)
+    for name in (WEIGHTS_FILE, METADATA_FILE):
+        shutil.copytree(tmp_path / "m", tmp_path / "copy", dirs_exist_ok=True)
+        (tmp_path / "copy" / name).unlink()
+        (tmp_path / "copy" / name).symlink_to(tmp_path / "m" / name)
+        with pytest.raises(DataError, match=rf"{name}' is a link to .* outside the "
+                                            "model directory"):
+            load_model(tmp_path / "copy")
+        shutil.rmtree(tmp_path / "copy")
+
+
+def test_json_nested_beyond_the_recursion_limit_is_refused(tmp_path, fitted):
+    save_model(tmp_path / "m", fitted)
+    deep = "[" * 5000 + "]" * 5000
+    text = (tmp_path / "m" / METADATA_FILE).read_text()
+    (tmp_path / "m" / METADATA_FILE).write_text(text.replace('"metadata": null',
+                                                             f'"metadata": {deep}'))
+    with pytest.raises(DataError, match="too deeply"):
+        load_model(tmp_path / "m")
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("scale", 0.0, r"genotypes.scale of SNP 'rs1' is 0.0"),
+    ("scale", -1.0, r"genotypes.scale of SNP 'rs1' is -1.0"),
+    ("mean", "inf", r"genotypes.mean of SNP 'rs1' is inf"),
+])
+def test_genotype_statistics_must_be_usable(tmp_path, fitted, key, value, message):
+    stats = {"snp_names": ["rs1", "rs2"], "mean": [1.0, 0.5], "scale": [0.7, 0.5]}
+    save_model(tmp_path / "m", fitted, genotype_stats=stats)
+    _edit_json(tmp_path / "m", lambda d: d["genotypes"][key].__setitem__(0, value))
+    with pytest.raises(DataError, match=message):
+        load_model(tmp_path / "m")
+
+
+def test_repeated_snp_names_in_a_model_are_refused(tmp_path, fitted):
+    stats = {"snp_names": ["rs1", "rs2"], "mean": [1.0, 0.5], "scale": [0.7, 0.5]}
+    save_model(tmp_path / "m", fitted, genotype_stats=stats)
+    _edit_json(tmp_path / "m", lambda d: d["genotypes"]["snp_names"].__setitem__(1,
+                                                                                 "rs1"))
+    with pytest.raises(DataError, match=r"snp_names repeats \['rs1'\]"):
+        load_model(tmp_path / "m")
+
+
+@pytest.mark.parametrize("key, value", [("scale", 0.0), ("scale", "abc"),
+                                        ("mean", None), ("fill", float("nan"))])
+def test_encoder_statistics_must_be_usable(tmp_path, fitted, key, value):
+    frame = pd.DataFrame({"age": [50.0, 61.0, 47.0], "sex": pd.Categorical(
+        ["F", "M", "F"])})
+    encoder = ClinicalEncoder().fit(frame)
+    save_model(tmp_path / "m", fitted, clinical_encoder=encoder)
+
+    def change(document):
+        spec = document["clinical_encoder"]["columns"][0]
+        spec[key] = value
+
+    path = tmp_path / "m" / METADATA_FILE
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))  # NaN is written as JSON's NaN token
+    with pytest.raises(DataError, match=rf"column 'age' has {key} .*; it must be a "
+                                        "finite number"):
+        load_model(tmp_path / "m")
+
+
+def test_save_into_a_directory_leaves_no_temporary(tmp_path, fitted):
+    save_model(tmp_path / "m", fitted)
+    save_model(tmp_path / "m", fitted)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["m", METADATA_FILE,
+                                                           WEIGHTS_FILE]

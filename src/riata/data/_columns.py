@@ -30,8 +30,10 @@ __all__ = ["LARGEST_VALUE", "parse_numbers", "numeric_values", "parse_column",
 #: near; such values are unit errors or sentinels.
 LARGEST_VALUE = math.sqrt(np.finfo(np.float64).max) / 1e4
 #: A text column whose cells are numbers for at least this share, or whose numbers
-#: take more than _MANY_NUMBERS distinct values, is a numeric column with bad cells.
-_NUMERIC_SHARE = 0.9
+#: take more than _MANY_NUMBERS distinct values, is a numeric column with bad cells
+#: (typos, unannounced markers): reading it as categories would make every number a
+#: level of its own, so it is refused unless declared categorical.
+_NUMERIC_SHARE = 0.5
 _MANY_NUMBERS = 10
 #: Values often used to code "missing" in numeric columns; reported when they lie
 #: outside the range of the column's other values.
@@ -210,7 +212,7 @@ def _check_text_column(values: pd.Series, numbers: pd.Series, column: str, ids,
             + " ".join(repr(m) for m in sorted(set(cells))) + f" (then --missing "
             f"decides: impute, indicator or error). {fix}")
     distinct = np.unique(numbers.to_numpy()[is_number]).size
-    if is_number.mean() >= _NUMERIC_SHARE * observed.mean() or distinct > _MANY_NUMBERS:
+    if is_number.sum() >= _NUMERIC_SHARE * observed.sum() or distinct > _MANY_NUMBERS:
         raise DataError(
             f"Clinical file '{path}': column '{column}' looks numeric "
             f"({int(is_number.sum())} of {int(observed.sum())} values are numbers, "

@@ -130,7 +130,12 @@ def _check_bed(paths: dict, *, n_samples: int, n_snps: int, last_sample: str) ->
     expected = 3 + n_snps * per_snp
     if size != expected:
         hint = ""
-        if (size - 3) % per_snp == 0:
+        if n_snps and (size - 3) % n_snps == 0 and size > 3:
+            fits = (size - 3) // n_snps
+            hint = (f" Its size fits the {n_snps} SNPs of the .bim for {4 * fits - 3} "
+                    f"to {4 * fits} samples: the .fam probably lacks lines or has "
+                    "lines too many.")
+        elif (size - 3) % per_snp == 0:
             hint = (f" Its size fits {(size - 3) // per_snp} SNPs for {n_samples} "
                     "samples: the .bim probably belongs to another fileset.")
         raise DataError(

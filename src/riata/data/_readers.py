@@ -93,8 +93,8 @@ def read_clinical(path, *, target: str, id_column: str, categorical=None, numeri
       disguise, which is refused (:class:`DataError`) rather than guessed: numbers in
       another notation (``58,0`` where the decimal mark is ``.``), numbers mixed
       with a missing-value marker such as ``?`` or ``.`` (pass it in ``na_values``),
-      or a column that is at least 90% numbers or has more than 10 distinct numbers
-      besides its text (typos such as ``5O``). List such a column in
+      or a column that is at least half numbers or has more than 10 distinct
+      numbers besides its text (typos such as ``5O``). List such a column in
       ``categorical`` to keep it as categories.
 
     Cells are stripped of surrounding whitespace; empty cells, pandas' usual
