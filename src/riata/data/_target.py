@@ -41,8 +41,9 @@ def _meaning(label: str) -> str | None:
 
 
 def _label_counts(values) -> str:
+    """``"'yes': 67 rows, 'no': 53 rows"``."""
     counts = pd.Series(values, dtype=object).value_counts()
-    return ", ".join(f"{v!r} ({n})" for v, n in counts.items())
+    return ", ".join(f"{v!r}: {n} rows" for v, n in counts.items())
 
 
 def read_target(series: pd.Series, ids: np.ndarray, target: str, raw: RawTable, *,
