@@ -66,6 +66,22 @@ def test_huge_learning_rate_ends_with_one_line(cohort, refused):
             cohort.root, "learning")
 
 
+def test_divergence_at_a_finite_loss_warns(cohort, capsys):
+    runs = {}
+    for rate in ("1e3", "0.001"):
+        out = cohort.root / f"run_{rate}"
+        args = cohort.fit_args(out, "--learning-rate", rate, "--alpha", "0.001",
+                               genotypes=False)
+        assert main(args) == 0
+        runs[rate] = (capsys.readouterr().err,
+                      json.loads((out / "config.json").read_text())["warnings"])
+    err, warnings = runs["1e3"]
+    assert "riata fit: warning: The network's validation log loss" in err
+    assert "training probably diverged. Lower --learning-rate" in err
+    assert any("diverged" in w for w in warnings)
+    assert "diverged" not in runs["0.001"][0]
+
+
 def test_model_json_nested_too_deeply(cohort, trained, refused):
     (trained / "model" / "model.json").write_text("[" * 200_000 + "]" * 200_000)
     out = cohort.root / "pred.csv"

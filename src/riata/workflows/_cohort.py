@@ -187,6 +187,7 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
                          task=inputs.task, seed=config.seed)
     frame, models, scores, _ = fit_and_score(specs, inputs, config.settings(),
                                              notes=notes)
+    _warn_if_diverged(models["network"], inputs, notes)
     run = RunResult(workflow="fit", table=frame, models=models, scores=scores,
                     inputs=inputs, notes=tuple(notes))
     estimator, snp_stats = deployable_model(models["network"], inputs)
@@ -227,6 +228,38 @@ def _read(config: CohortFitConfig, notes: Notes):
             positive_class=config.positive_class)
     notes.collect(caught)
     return table
+
+
+#: A network whose validation loss exceeds this multiple of a constant prediction's
+#: is worse than knowing nothing: its training diverged (a huge but finite loss
+#: raises no error).
+_DIVERGED = 2.0
+
+
+def _warn_if_diverged(fitted, inputs, notes) -> None:
+    """Warn when the network predicts the validation rows worse than a constant."""
+    train, valid = inputs.target("train"), inputs.target("valid")
+    prediction = fitted.predict(inputs, "valid")
+    if "proba" in prediction:
+        classes = np.asarray(prediction["classes"])
+        share = np.array([np.mean(train == c) for c in classes])
+        null = np.tile(np.clip(share, 1e-12, 1), (valid.size, 1))
+        rows = np.searchsorted(classes, valid) if classes.dtype != object else np.array(
+            [list(classes).index(v) for v in valid])
+
+        def loss(proba):
+            return float(-np.mean(np.log(np.clip(proba[np.arange(valid.size), rows],
+                                                 1e-300, 1))))
+
+        found, constant, kind = loss(prediction["proba"]), loss(null), "log loss"
+    else:
+        found = float(np.mean((prediction["prediction"] - valid) ** 2))
+        constant, kind = float(np.mean((np.mean(train) - valid) ** 2)), "squared error"
+    if valid.size and found > _DIVERGED * constant:
+        notes.add(f"The network's validation {kind} ({found:.4g}) is more than "
+                  f"{_DIVERGED:g} times that of a constant prediction ({constant:.4g}): "
+                  "its training probably diverged. Lower --learning-rate (or check the "
+                  "inputs' units).")
 
 
 def _table_format(config: CohortFitConfig) -> dict:
