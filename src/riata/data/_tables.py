@@ -46,7 +46,7 @@ _PARQUET = (".parquet", ".pq")
 #: Bytes of memory per text cell beyond its characters (a Python str and a pointer),
 #: and the copies made while typing the columns: what the estimate multiplies.
 _BYTES_PER_CELL = 64
-_COPIES = 3
+_COPIES = 2
 
 
 @dataclass(frozen=True)
