@@ -16,7 +16,8 @@ designs, for several truths and repeats (new cohort and split per data seed):
                           (FISTA) on working sets, 1-SE rule
 ``snp_single_alpha``      the same with one alpha over clinical inputs and SNPs
 ``snp_no_skip``           the same without the skip path
-``snp_adam``              the same trained by full-batch Adam (lr 1e-2, 300 epochs)
+``snp_coupled_ridge``     the same with the deeper layers' ridge equal to the path's
+                          alpha (``hidden_alpha="penalty"``) instead of 1e-4
 ``snp_best_rule``         the same with the alpha of the best validation loss
 
 Truths (``--truths``): ``sparse`` (the case study's default: D'Agostino outcome, 8
@@ -83,10 +84,8 @@ def specs() -> tuple:
                   clinical_first=False, **snp),
         ModelSpec("snp_no_skip", "SNP network without the skip path",
                   params=(("skip_connection", False),), **snp),
-        ModelSpec("snp_adam", "SNP network trained by full-batch Adam",
-                  params=(("solver", "adam"), ("learning_rate_init", 1e-2),
-                          ("max_epochs", 300), ("tol", 1e-6), ("n_iter_no_change", 10)),
-                  **snp),
+        ModelSpec("snp_coupled_ridge", "SNP network, deeper ridge = alpha",
+                  params=(("hidden_alpha", "penalty"),), **snp),
         ModelSpec("snp_best_rule", "SNP network, best validation loss",
                   path=(("rule", "best"),), **snp),
     )
@@ -104,8 +103,8 @@ def run_truth(truth: str, seeds, n_patients: int, models, cache_dir: str) -> pd.
             inputs = prepare_inputs(cohort.to_table(), seed=seed,
                                     source="the simulated cohort")
             started = time.perf_counter()
-            table, *_ = fit_and_score(chosen, inputs, PipelineSettings(encoder_alpha=1e-2),
-                                      truth=KnownTruth.from_cohort(cohort))
+            table = fit_and_score(chosen, inputs, PipelineSettings(encoder_alpha=1e-2),
+                                  truth=KnownTruth.from_cohort(cohort)).table
         print(f"  {truth}, data seed {seed}: {time.perf_counter() - started:.0f} s",
               file=sys.stderr, flush=True)
         frames.append(table.assign(truth=truth, data_seed=seed,

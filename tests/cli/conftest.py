@@ -13,7 +13,7 @@ bed_reader = pytest.importorskip("bed_reader")
 
 #: Tiny networks and short paths: each fit takes about a second.
 FAST = ["--epochs", "4", "--n-alphas", "2", "--hidden", "4", "--encoder-dim", "2",
-        "--batch-size", "64", "--patience", "2"]
+        "--batch-size", "64", "--patience", "2", "--cv", "0", "--stability", "0"]
 
 
 @dataclass

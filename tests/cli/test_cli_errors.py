@@ -76,8 +76,8 @@ def test_divergence_at_a_finite_loss_warns(cohort, capsys):
         runs[rate] = (capsys.readouterr().err,
                       json.loads((out / "config.json").read_text())["warnings"])
     err, warnings = runs["1e3"]
-    assert "riata fit: warning: The network's validation log loss" in err
-    assert "training probably diverged. Lower --learning-rate" in err
+    assert "riata fit: warning: The network's" in err
+    assert "training probably diverged" in err and "Lower --learning-rate" in err
     assert any("diverged" in w for w in warnings)
     assert "diverged" not in runs["0.001"][0]
 

@@ -91,7 +91,7 @@ def test_predict_reproduces_the_saved_model(cohort, tmp_path, capsys):
                  "--genotypes", str(cohort.genotypes), "--out", str(predictions)]) == 0
     table = pd.read_csv(predictions, dtype={"pid": str})
     assert list(table.columns) == ["pid", "prediction", "probability_0",
-                                   "probability_1"]
+                                   "probability_1", "threshold", "threshold_rule"]
     assert table["pid"].tolist() == cohort.frame["pid"].tolist()
     np.testing.assert_allclose(table[["probability_0", "probability_1"]].sum(axis=1), 1)
     # The same numbers as the reloaded estimator on the features riata fit built.
@@ -111,6 +111,12 @@ def test_predict_reproduces_the_saved_model(cohort, tmp_path, capsys):
                                             genotypes.mean_and_scale()[1])[:, columns]])
     np.testing.assert_allclose(table["probability_1"], estimator.predict_proba(X)[:, 1],
                                rtol=0, atol=1e-12)
+    # The label is the positive class where the probability reaches the saved
+    # threshold (Youden's J on the validation rows), not at 0.5.
+    threshold = extras["metadata"]["threshold"]
+    assert 0 < threshold < 1 and set(table["threshold"]) == {threshold}
+    np.testing.assert_array_equal(table["prediction"],
+                                  (table["probability_1"] >= threshold).astype(int))
     # A second run of predict refuses to overwrite unless asked.
     assert main(["predict", "--model", str(out / "model"), "--clinical",
                  str(cohort.clinical), "--genotypes", str(cohort.genotypes), "--out",

@@ -24,7 +24,7 @@ NETWORK = {"hidden_layer_sizes": (4,), "max_epochs": 4, "batch_size": 64,
 def small_config(cohort, **changes) -> CohortFitConfig:
     settings = {"clinical": cohort.clinical, "genotypes": cohort.genotypes,
                 "target": "chd", "id_column": "pid", "n_alphas": 3, "network": NETWORK,
-                "encoder_dim": 2}
+                "encoder_dim": 2, "cv": None, "stability": 0}
     return CohortFitConfig(**{**settings, **changes})
 
 
@@ -97,7 +97,7 @@ def test_fit_cohort_warns_by_default_and_keeps_an_existing_run(cohort):
     ({"penalty": "none", "alpha": 0.1}, "penalty 'none'"),
     ({"categorical": "age"}, "'categorical' must be a list of column names"),
     ({"test_size": 0.5, "valid_size": 0.5}, "test_size + valid_size"),
-    ({"rule": "min"}, "'rule' must be one of"),
+    ({"alpha_rule": "min"}, "'alpha_rule' must be one of"),
     ({"network": {"max_epoch": 3}}, "unknown estimator parameter(s) ['max_epoch']"),
     ({"network": {"hidden_layer_sizes": [0]}}, "'hidden_layer_sizes'"),
     ({"network": {"learning_rate_init": "fast"}}, "learning_rate_init"),
@@ -164,3 +164,54 @@ def test_clinical_baseline_sees_the_clinical_columns_only(cohort):
     auroc = roc_auc_score(inputs.target("test") == model.classes_[1],
                           model.predict_proba(inputs.design("test"))[:, 1])
     assert result.baseline_scores["logistic_clinical"]["auroc"] == pytest.approx(auroc)
+
+
+def test_defaults_cross_validate_polish_and_measure_stability(cohort):
+    """Issue 10: alpha by K-fold CV with the 1-SE rule, certified zeros, intervals,
+    a threshold on the validation rows, and stability selection on half-samples."""
+    config = small_config(cohort, genotypes=None, cv=3, stability=4,
+                          network={"hidden_layer_sizes": (4,), "max_epochs": 30})
+    result = fit_cohort(config, cohort.root / "defaults", on_warning=lambda m: None)
+    out = result.run_dir
+    table = pd.read_csv(out / "results.csv").set_index("model")
+    path = result.network.paths["path"]
+    assert path.cv_losses.shape[0] == 3 and path.rule == "1se"
+    assert len(path.records) == path.best_index + 1
+    # Every zero of the polished network is a KKT point.
+    assert bool(table.loc["network", "zeros_certified"])
+    ratios = result.estimator.kkt_violation_
+    assert np.all(ratios[np.isfinite(ratios)] <= 1 + 1e-3)
+    for column in ("test_auroc_low", "test_auroc_high", "test_threshold",
+                   "test_majority_rate", "test_sensitivity", "test_specificity",
+                   "test_brier", "auroc_minus_logistic_clinical_low"):
+        assert table[column].notna().any(), column
+    assert (table["test_auroc_low"] <= table["test_auroc"]).all()
+    assert (table["test_auroc"] <= table["test_auroc_high"]).all()
+    assert table.loc["network", "test_threshold_rule"] == "youden (validation)"
+    stability = pd.read_csv(out / "stability_selection.csv")
+    assert set(stability["variable"]) >= {"age", "sex"}
+    assert stability["frequency"].between(0, 1).all()
+    for name in ("test_curves.png", "stability_network.png", "validation_network.png"):
+        assert (out / "figures" / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    bound = metrics["models"]["network"]["stability_selection"]
+    assert bound["n_subsamples"] == 4 and bound["expected_false_stable_bound"] >= 0
+    html = (out / "report.html").read_text()
+    assert "Stability selection" in html
+
+
+def test_predict_labels_at_the_saved_threshold_or_the_given_one(cohort, tmp_path):
+    from riata.workflows import predict_cohort
+
+    result = fit_cohort(small_config(cohort, genotypes=None, alpha=0.001),
+                        cohort.root / "thr")
+    saved = result.run.scores["network"]["threshold"]
+    pred = predict_cohort(result.run_dir, cohort.clinical).table
+    assert (pred["threshold"] == saved).all()
+    assert (pred["threshold_rule"] == "youden (validation)").all()
+    expected = np.where(pred["probability_1"] >= saved, 1, 0)
+    assert (pred["prediction"].astype(int) == expected).all()
+    given = predict_cohort(result.run_dir, cohort.clinical, threshold=0.9).table
+    assert (given["prediction"].astype(int)
+            == (given["probability_1"] >= 0.9).astype(int)).all()
+    assert (given["threshold_rule"] == "given (--threshold)").all()

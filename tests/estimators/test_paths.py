@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from riata import L1, GroupLasso, SparseMLPClassifier, SparseMLPRegressor
-from riata.estimators import choose_alpha, compute_alpha_max, fit_alpha_path
+from riata.estimators import choose_alpha, choose_alpha_cv, compute_alpha_max, fit_alpha_path
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +146,38 @@ def test_fista_reaches_a_kkt_point(uncentered):
     assert ratios.size and np.all(ratios <= 1.0 + 1e-6)
     objective = [h["objective"] for h in est.history_]
     assert np.all(np.diff(objective) <= 1e-12)
+
+
+def test_choose_alpha_cv_is_glmnets_rule():
+    """Pooled held-out loss; 1-SE from the spread of the fold means (cv.glmnet)."""
+    base = np.linspace(1.0, 0.5, 5)
+    folds = [[np.full(10, b + shift) for b in np.r_[base[:4], base[3] + 0.001]]
+             for shift in (0.0, 0.3, -0.3)]
+    choice = choose_alpha_cv(folds, "best")
+    assert choice.best == 3
+    np.testing.assert_allclose(choice.mean, np.r_[base[:4], base[3] + 0.001])
+    np.testing.assert_allclose(choice.se, 0.3 / np.sqrt(3), rtol=1e-12)
+    # Within one SE (0.173) of the best (0.625) are 0.625, 0.626 and 0.75: the largest
+    # alpha among them is index 2.
+    assert choose_alpha_cv(folds, "1se").best == 2
+    # A fold that stopped early limits the choice to the alphas every fold reached.
+    short = [f[:3] for f in folds[:1]] + folds[1:]
+    assert choose_alpha_cv(short, "best").best == 2
+
+
+def test_cross_validated_path_refits_on_every_row(uncentered):
+    X, y = uncentered
+    est = SparseMLPClassifier((), penalty=L1(), solver="fista", max_epochs=500,
+                              dtype="float64", random_state=0)
+    path = fit_alpha_path(est, X, y, cv=4, n_alphas=8)
+    assert path.cv_losses.shape[0] == 4
+    assert len(path.records) == path.best_index + 1  # refitted down to the choice
+    record = path.best_record
+    pooled = np.nanmean(path.cv_losses[:, path.best_index])
+    assert record.valid_loss == pytest.approx(pooled, rel=0.05)
+    assert path.best_estimator.n_features_in_ == X.shape[1]
+    assert set(path.best_estimator.selected_features_) >= {"x0"}
+    with pytest.raises(ValueError, match="exactly one"):
+        fit_alpha_path(est, X, y, cv=3, validation_data=(X, y))
+    with pytest.raises(ValueError, match="exactly one"):
+        fit_alpha_path(est, X, y)

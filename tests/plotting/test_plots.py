@@ -19,6 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import riata.plotting as plotting  # noqa: E402
 from riata.plotting import (  # noqa: E402  # noqa: E402
+    _curves,
     _heatmap,
     _io,
     _manhattan,
@@ -579,6 +580,7 @@ def test_public_api_is_explicit():
             "plot_training_history",
             "plot_selection_stability",
             "plot_snp_weights",
+            "plot_test_curves",
             "save_figure",
         ]
     )
@@ -586,7 +588,8 @@ def test_public_api_is_explicit():
         assert callable(getattr(plotting, name))
 
 
-@pytest.mark.parametrize("module", [_heatmap, _paths, _stability, _io, _manhattan])
+@pytest.mark.parametrize("module", [_heatmap, _paths, _stability, _io, _manhattan,
+                                    _curves])
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
     assert result.attempted > 0

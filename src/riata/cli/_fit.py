@@ -38,11 +38,11 @@ examples:
 
 A --config file is TOML with flat keys: the data keys below (clinical, genotypes,
 target, id, out, categorical, numeric, drop, separator, decimal, na_values,
-positive_class, missing, min_samples, task, max_classes,
-penalty, alpha, l1_ratio, n_alphas, eps, rule, encoder_dim, test_size, valid_size,
+positive_class, missing, min_samples, task, max_classes, penalty, alpha, l1_ratio,
+n_alphas, eps, alpha_rule, cv, polish, stability, encoder_dim, test_size, valid_size,
 seed, overwrite) and the estimator's parameter names (hidden_layer_sizes, max_epochs,
-learning_rate_init, batch_size, n_iter_no_change, activation, dropout, solver, ...). Paths in
-it are relative to the config file. Options given on the command line win.
+learning_rate_init, batch_size, n_iter_no_change, activation, dropout, solver, ...).
+Paths in it are relative to the config file. Options given on the command line win.
 
 missing values: 'impute' fills a numeric gap with the training median and a category
 with the training mode; 'indicator' also adds a VARIABLE_missing column; 'error'
@@ -107,6 +107,13 @@ def _checked(convert, accept, expected: str):
 
 
 _positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
+_non_negative_int = _checked(int, lambda v: v >= 0, "an integer >= 0")
+
+
+def _cv_folds(text: str):
+    """``--cv K``: K >= 2 folds, or 0 for the validation split (stored as None)."""
+    value = _checked(int, lambda v: v == 0 or v >= 2, "0 or an integer >= 2")(text)
+    return None if value == 0 else value
 _fraction = _checked(float, lambda v: 0 < v < 1, "a number in (0, 1)")
 _non_negative = _checked(float, lambda v: math.isfinite(v) and v >= 0,
                          "a finite number >= 0")
@@ -200,10 +207,21 @@ def add_parser(sub) -> None:
     model.add_argument("--batch-size", type=_positive_int, dest="batch_size", metavar="N",
                        help="mini-batch size (default: "
                             f"{_estimator_default('batch_size')}: min(200, n))")
-    model.add_argument("--rule", choices=("best", "1se"),
-                       help="how alpha is chosen from the validation losses: the best, "
-                            "or the largest alpha within one (paired) standard error of "
-                            f"it (default: {_path_default('rule')})")
+    model.add_argument("--alpha-rule", choices=("best", "1se"), dest="alpha_rule",
+                       help="how alpha is chosen from the held-out losses: the best, or "
+                            "the largest alpha within one standard error of it "
+                            f"(default: {_path_default('rule')})")
+    model.add_argument("--cv", type=_cv_folds, metavar="K",
+                       help="choose alpha by K-fold cross-validation over the training "
+                            "rows; 0 chooses it on the validation rows instead "
+                            f"(default: {_config_default('cv')})")
+    model.add_argument("--stability", type=_non_negative_int, metavar="B",
+                       help="half-samples for stability selection of the network's "
+                            "variables; 0 skips it (default: "
+                            f"{_config_default('stability')})")
+    model.add_argument("--no-polish", action="store_false", dest="polish",
+                       help="do not finish the chosen network's optimization (its zeros "
+                            "are then not certified)")
     model.add_argument("--encoder-dim", type=_positive_int, dest="encoder_dim", metavar="N",
                        help="units of the genotype encoder of a kernel network "
                             f"(default: {_encoder_default('dim')})")

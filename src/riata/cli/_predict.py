@@ -25,12 +25,24 @@ missing-value markers saved with the model) unless --separator, --decimal or
 --na-values say otherwise.
 
 The output CSV has the id column, 'prediction' and, for a classifier, one
-'probability_CLASS' column per class. It is written atomically, never over an input
-or into the model directory.
+'probability_CLASS' column per class. A binary model labels a sample positive when
+its probability reaches the threshold saved by `riata fit` (Youden's J on the
+validation rows) or --threshold; the 'threshold' and 'threshold_rule' columns say
+which. It is written atomically, never over an input or into the model directory.
 exit status: 0 on success, 2 on an error in the input (one line naming the file),
 1 on an internal error (a bug; the line names a log file), 128+N when stopped by
 signal N (no partial output is left).
 """
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1); got {text!r}")
+    return value
 
 
 def add_parser(sub) -> None:
@@ -53,6 +65,10 @@ def add_parser(sub) -> None:
                         "genotype ids (default: 1)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing --out file")
+    p.add_argument("--threshold", type=_probability, default=None, metavar="P",
+                   help="binary models: label a sample positive when its probability "
+                        "of the positive class is at least P (default: the threshold "
+                        "saved by `riata fit`, Youden's J on its validation rows)")
     fmt = p.add_argument_group("how the clinical file is written (default: as the "
                                "training file, saved with the model)")
     fmt.add_argument("--separator", metavar="CHAR", default=None,
@@ -82,7 +98,8 @@ def run(args) -> int:
                             min_samples=args.min_samples,
                             table_format={"separator": args.separator,
                                           "decimal": args.decimal,
-                                          "na_values": args.na_values})
+                                          "na_values": args.na_values},
+                            threshold=args.threshold)
     try:
         atomic_write_text(out, result.table.to_csv(index=False))
     except OSError as err:

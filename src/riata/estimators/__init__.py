@@ -10,6 +10,7 @@ from ._path import (
     AlphaPath,
     PathRecord,
     choose_alpha,
+    choose_alpha_cv,
     compute_alpha_max,
     fit_alpha_path,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "PathRecord",
     "PATH_RULES",
     "choose_alpha",
+    "choose_alpha_cv",
     "compute_alpha_max",
     "fit_alpha_path",
     "fit_genotype_path",

@@ -87,7 +87,7 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions(set(_DTYPES))],
         "warm_start": ["boolean"],
-        "hidden_alpha": [Interval(Real, 0, None, closed="left")],
+        "hidden_alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"penalty"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -415,7 +415,14 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
 
     def _penalties(self, model: MLP) -> dict:
         """Penalty per parameter-name pattern (first match wins; biases never)."""
-        ridge = L2(alpha=self.hidden_alpha) if self.hidden_alpha > 0 else None
+        hidden = self.hidden_alpha
+        if hidden == "penalty":
+            # The deeper layers' ridge follows the first-layer alpha: rescaling a hidden
+            # unit (first-layer row x c, its outgoing weights / c) then costs the same
+            # on both sides, and the network's use of an input is penalized on the
+            # scale of its skip weight (see the hidden_alpha docstring).
+            hidden = 0.0 if self.penalty_ is None else float(self.penalty_.alpha)
+        ridge = L2(alpha=hidden) if hidden > 0 else None
         penalties = {INPUT_LAYER_WEIGHT: self.penalty_}
         if model.encoder is not None:
             penalties[ENCODER_WEIGHT] = self.encoder.weight_penalty(ridge)

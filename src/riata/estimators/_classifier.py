@@ -100,14 +100,21 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         genotype kernel), whose ``dim`` outputs the first layer sees as inputs
         ``genetic_0 ...`` before the other columns; see
         :class:`riata.estimators.GenotypeEncoder`.
-    hidden_alpha : float, default=1e-4
+    hidden_alpha : float or "penalty", default=1e-4
         Ridge (``L2``) strength on the weights after the first layer, and on the
-        encoder unless ``encoder_penalty`` is set. A penalty on the first layer alone
-        has no minimizer in a ReLU network: shrinking the first layer and growing the
-        next leaves the function unchanged while the penalty tends to zero, so which
-        inputs survive would depend on when training stops. This small ridge makes the
+        encoder unless the encoder has its own penalty. A penalty on the first layer
+        alone has no minimizer in a ReLU network: shrinking the first layer and growing
+        the next leaves the function unchanged while the penalty tends to zero, so
+        which inputs survive would depend on when training stops. This ridge makes the
         problem well posed (scikit-learn's ``MLPClassifier`` uses the same default
-        ``alpha=1e-4`` on all weights). Biases are never penalized.
+        ``alpha=1e-4`` on all weights). It also sets how cheaply the network can use an
+        input nonlinearly: balancing a first-layer group penalty ``alpha`` against a
+        ridge ``beta`` on the next layer penalizes a hidden path through an input on
+        the scale ``(alpha^2 beta)^(1/3)``, far below ``alpha`` for the default
+        ``beta``. ``"penalty"`` sets ``beta`` to the first-layer penalty's alpha (so
+        it follows an alpha path): a hidden path is then penalized on the scale of the
+        input's own (skip) weight, and a small cohort's network does not bring in
+        hundreds of noise SNPs through its hidden units. Biases are never penalized.
     warm_start : bool, default=False
         Continue from the previous fit's weights when the architecture is unchanged
         (used by :func:`riata.estimators.fit_alpha_path`).

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from types import SimpleNamespace
 from typing import Protocol
 
 import numpy as np
@@ -26,7 +27,15 @@ import torch
 from sklearn.base import clone
 
 from ..data import genotype_transpose_product, standardized_columns
-from ._path import PATH_RULES, AlphaPath, PathRecord, _default_grid, _stale, choose_alpha
+from ._path import (
+    PATH_RULES,
+    AlphaPath,
+    PathRecord,
+    _default_grid,
+    _stale,
+    choose_alpha,
+    choose_alpha_cv,
+)
 
 __all__ = ["WorkingSetModel", "NetworkWorkingSetModel", "fit_genotype_path"]
 
@@ -39,9 +48,13 @@ class WorkingSetModel(Protocol):
     ``penalty_factor``.
     """
 
-    def start(self, X, y, *, groups, penalty_factor) -> None:
+    def start(self, X, y, *, groups, penalty_factor, plain_alpha=None) -> None:
         """Prepare to walk the path from ``X`` (the plain columns, or the first SNPs
-        when there are none): keep a model fitted on them, or fit the null model."""
+        when there are none): keep a model fitted on them, or fit the null model (and,
+        with ``plain_alpha``, the plain columns at that alpha)."""
+
+    def fresh(self):
+        """An unfitted copy with the same settings (one per cross-validation fold)."""
 
     def fit(self, X, y, *, alpha: float, groups, penalty_factor) -> None:
         """Fit at ``alpha``, warm-started from the current weights."""
@@ -99,13 +112,19 @@ class NetworkWorkingSetModel:
         if "penalty_factor" in self._template.get_params():
             self._template.set_params(penalty_factor=None)
 
-    def start(self, X, y, *, groups, penalty_factor) -> None:
-        """Start on ``X``: keep a fitted network, or fit its null model."""
+    def fresh(self):
+        return NetworkWorkingSetModel(clone(self.estimator))
+
+    def start(self, X, y, *, groups, penalty_factor, plain_alpha=None) -> None:
+        """Start on ``X``: keep a fitted network, or fit its null model (and then, with
+        ``plain_alpha``, the plain columns at that alpha)."""
         est = self.estimator
         est.set_params(warm_start=True, early_stopping=False, batch_size=X.shape[0],
                        **self._penalty_params(groups, penalty_factor))
         if not self._started:
             est.fit_null(X, y)
+            if plain_alpha is not None:
+                est.set_params(penalty__alpha=float(plain_alpha)).fit(X, y)
 
     def _penalty_params(self, groups, penalty_factor) -> dict:
         params = self.estimator.penalty.get_params()
@@ -157,7 +176,7 @@ class _Genotypes:
     def __init__(self, values, mean, scale, train_rows, valid_rows, dtype):
         self.values, self.mean, self.scale, self.dtype = values, mean, scale, dtype
         self.train_rows = np.asarray(train_rows)
-        self.valid_rows = np.asarray(valid_rows)
+        self.valid_rows = None if valid_rows is None else np.asarray(valid_rows)
         self.n_snps = values.shape[1]
 
     def design(self, plain, rows, cols) -> np.ndarray:
@@ -173,8 +192,9 @@ class _Genotypes:
                                           self.scale)
 
 
-def fit_genotype_path(model, X_plain, y, *, validation_data, genotypes, train_rows,
-                      valid_rows, mean, scale, plain_groups=None, plain_alpha=None,
+def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genotypes,
+                      train_rows, valid_rows=None, mean, scale, plain_groups=None,
+                      plain_alpha=None,
                       alphas=None, n_alphas: int = 20, eps: float = 1e-2,
                       rule: str = "1se", n_alphas_no_change: int | None = 3,
                       min_working_set: int = 20, max_working_set: int = 10_000,
@@ -198,6 +218,13 @@ def fit_genotype_path(model, X_plain, y, *, validation_data, genotypes, train_ro
         The training rows' plain inputs (e.g. encoded clinical columns).
     y : array-like of shape (n_train,)
     validation_data : tuple (X_plain_valid, y_valid)
+        The held-out split (with ``valid_rows``); exactly one of it and ``cv``.
+    cv : int or cross-validation splitter
+        K-fold cross-validation over the training rows, as in
+        :func:`fit_alpha_path`: each fold walks the grid (its own working sets; with
+        ``plain_alpha``, the plain columns refitted on the fold's rows first), the
+        alpha is chosen from the pooled held-out loss, and the path is refitted on
+        every training row down to it.
     genotypes : ndarray of int8, shape (n_samples, n_snps), or Genotypes
         All samples; ``train_rows`` / ``valid_rows`` index into it, in the order of
         ``X_plain`` and ``validation_data``. Missing calls (-127) count as the mean.
@@ -257,59 +284,119 @@ def fit_genotype_path(model, X_plain, y, *, validation_data, genotypes, train_ro
             f"max_working_set={max_working_set}, max_rounds={max_rounds}.")
     if not hasattr(model, "select_columns"):
         model = NetworkWorkingSetModel(model)
-    values = getattr(genotypes, "values", genotypes)
-    geno = _Genotypes(np.asarray(values), mean, scale, train_rows, valid_rows, dtype)
-    if geno.n_snps == 0:
+    if (validation_data is None) == (cv is None):
+        raise ValueError("fit_genotype_path needs exactly one of validation_data (with "
+                         "valid_rows) and cv.")
+    values = np.asarray(getattr(genotypes, "values", genotypes))
+    if values.shape[1] == 0:
         raise ValueError("fit_genotype_path needs at least one SNP; genotypes has 0 "
                          "columns.")
-    X_plain = np.asarray(X_plain, dtype=dtype)
-    X_valid, y_valid = validation_data
-    if geno.train_rows.size != X_plain.shape[0] or geno.valid_rows.size != len(y_valid):
-        raise ValueError("train_rows / valid_rows must match the rows of X_plain and of "
-                         "validation_data, in order.")
+    X_plain, y = np.asarray(X_plain, dtype=dtype), np.asarray(y)
+    train_rows = np.asarray(train_rows)
+    X_valid = y_valid = None
+    if validation_data is not None:
+        X_valid, y_valid = validation_data
+        if valid_rows is None or len(valid_rows) != len(y_valid):
+            raise ValueError("valid_rows must list the genotype rows of validation_data, "
+                             "in order.")
+    if train_rows.size != X_plain.shape[0]:
+        raise ValueError("train_rows must list the genotype rows of X_plain, in order.")
     n_plain = X_plain.shape[1]
     labels = [f"plain:{g}" for g in (range(n_plain) if plain_groups is None
                                      else plain_groups)]
     if len(labels) != n_plain:
         raise ValueError(f"plain_groups has {len(labels)} labels for {n_plain} columns.")
-    solver = _PathSolver(model, geno, X_plain, np.asarray(y), X_valid, y_valid, labels,
-                         plain_alpha, min_working_set, max_working_set, max_rounds,
-                         kkt_tol)
+    settings = dict(labels=labels, plain_alpha=plain_alpha, min_ws=min_working_set,
+                    max_ws=max_working_set, max_rounds=max_rounds, kkt_tol=kkt_tol)
+
+    def solver_for(wrapped, rows, valid):
+        geno = _Genotypes(values, mean, scale, train_rows[rows],
+                          None if valid is None else valid[2], dtype)
+        return _PathSolver(wrapped, geno, X_plain[rows], y[rows],
+                           None if valid is None else valid[0],
+                           None if valid is None else valid[1], **settings)
+
+    everything = np.arange(train_rows.size)
+    solver = solver_for(model, everything, None if validation_data is None else
+                        (X_valid, y_valid, np.asarray(valid_rows)))
     alpha_max = solver.start()
     if alphas is None:
         if not alpha_max > 0:
             raise ValueError("alpha_max is 0: no input has a gradient at the start.")
         alphas = _default_grid(alpha_max, eps, n_alphas)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
-    records, losses, snapshots, columns, norms = [], [], [], [], []
-    for i, alpha in enumerate(alphas):
-        record, loss = solver.solve(float(alpha))
-        records.append(record)
-        losses.append(loss)
-        snapshots.append(model.snapshot())
-        columns.append(solver.cols.copy())
-        norms.append(solver.plain_norms())
-        if callback is not None:
-            callback(i, record)
-        if _stale(losses, n_alphas_no_change):
-            break
-    best = choose_alpha(losses, rule)
+    choice = None
+    if cv is None:
+        walk = _walk_genotype_path(solver, model, alphas, n_alphas_no_change, callback)
+        best = choose_alpha(walk.losses, rule)
+    else:
+        folds = _folds(cv, X_plain, y, getattr(model, "estimator", None))
+        fold_losses = []
+        for tr, va in folds:
+            fold = solver_for(model.fresh(), tr, (X_plain[va], y[va], train_rows[va]))
+            fold.start()
+            fold_losses.append(_walk_genotype_path(fold, None, alphas,
+                                                   n_alphas_no_change, None).losses)
+        choice = choose_alpha_cv(fold_losses, rule)
+        best = choice.best
+        walk = _walk_genotype_path(solver, model, alphas[:best + 1], None, callback,
+                                   cv=choice)
+    records, snapshots, columns, norms = walk.records, walk.snapshots, walk.columns, \
+        walk.norms
     return AlphaPath(alphas=alphas[:len(records)], records=tuple(records),
                      group_norms=np.vstack(norms),
                      feature_names=np.asarray(plain_groups if plain_groups is not None
                                               else [f"x{j}" for j in range(n_plain)],
                                               dtype=object),
                      best_index=best, best_estimator=snapshots[best],
-                     alpha_max=alpha_max, rule=rule, best_columns=columns[best])
+                     alpha_max=alpha_max, rule=rule, best_columns=columns[best],
+                     cv_losses=None if choice is None else choice.fold_means,
+                     cv_alphas=(None if choice is None
+                                else alphas[:choice.fold_means.shape[1]]))
+
+
+def _folds(cv, X, y, estimator):
+    """The (train, held-out) index pairs of ``cv`` over the rows of ``X``."""
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import check_cv
+
+    splitter = check_cv(cv, y, classifier=estimator is not None and
+                        is_classifier(estimator))
+    if isinstance(cv, int) and hasattr(splitter, "shuffle"):
+        splitter.shuffle = True
+        splitter.random_state = (None if estimator is None
+                                 else estimator.random_state)
+    return list(splitter.split(X, y))
+
+
+def _walk_genotype_path(solver, model, alphas, n_alphas_no_change, callback, cv=None):
+    """Solve each alpha in turn; keep snapshots of the model when ``model`` is given."""
+    walk = SimpleNamespace(records=[], losses=[], snapshots=[], columns=[], norms=[])
+    for i, alpha in enumerate(alphas):
+        record, loss = solver.solve(float(alpha),
+                                    None if cv is None else (cv.mean[i], cv.se[i]))
+        walk.records.append(record)
+        if loss is not None:
+            walk.losses.append(loss)
+        if model is not None:
+            walk.snapshots.append(model.snapshot())
+            walk.columns.append(solver.cols.copy())
+            walk.norms.append(solver.plain_norms())
+        if callback is not None:
+            callback(i, record)
+        if _stale(walk.losses, n_alphas_no_change):
+            break
+    return walk
 
 
 class _PathSolver:
     """The state of a genotype path between alphas: working set, support, criticals."""
 
-    def __init__(self, model, geno, X_plain, y, X_valid, y_valid, labels, plain_alpha,
+    def __init__(self, model, geno, X_plain, y, X_valid, y_valid, *, labels, plain_alpha,
                  min_ws, max_ws, max_rounds, kkt_tol):
         self.model, self.geno, self.y = model, geno, y
-        self.X_plain, self.X_valid, self.y_valid = X_plain, np.asarray(X_valid), y_valid
+        self.X_plain, self.y_valid = X_plain, y_valid
+        self.X_valid = None if X_valid is None else np.asarray(X_valid)
         self.labels, self.plain_alpha = labels, plain_alpha
         self.min_ws, self.max_ws = min_ws, max_ws
         self.max_rounds, self.kkt_tol = max_rounds, kkt_tol
@@ -345,7 +432,8 @@ class _PathSolver:
         alpha0 = 1.0 if self.plain_alpha is None else self.plain_alpha
         X0 = self._train(self.cols)
         self.model.start(X0, self.y, groups=self._groups(self.cols),
-                         penalty_factor=self._factor(self.cols, alpha0))
+                         penalty_factor=self._factor(self.cols, alpha0),
+                         plain_alpha=self.plain_alpha)
         self.crit = self._criticals(X0)
         alpha_max = float(self.crit.max())
         if self.plain_alpha is None and self.labels:
@@ -381,7 +469,7 @@ class _PathSolver:
         self.model.select_columns(source.astype(np.int64))
         self.cols = np.asarray(new_cols, dtype=np.intp)
 
-    def solve(self, alpha: float):
+    def solve(self, alpha: float, cv_loss=None):
         started = time.perf_counter()
         n_plain = len(self.labels)
         support = self.cols[self.model.input_norms()[n_plain:] > 0]
@@ -400,15 +488,20 @@ class _PathSolver:
                 break
             worst = violators[np.argsort(-ratio[violators], kind="stable")][:room]
             self._move_to(np.union1d(self.cols, worst))
-        X_valid = self.geno.design(self.X_valid, self.geno.valid_rows, self.cols)
-        losses = self.model.sample_losses(X_valid, self.y_valid)
+        losses = None
+        if self.X_valid is not None:
+            X_valid = self.geno.design(self.X_valid, self.geno.valid_rows, self.cols)
+            losses = self.model.sample_losses(X_valid, self.y_valid)
+            loss = float(np.mean(losses))
+            se = float(np.std(losses) / math.sqrt(max(losses.size, 1)))
+        else:
+            loss, se = (float(v) for v in cv_loss)
         support = self.model.input_norms() > 0
         summary = self.model.summary()
         outside = np.ones(self.geno.n_snps, dtype=bool)
         outside[self.cols] = False
         record = PathRecord(
-            alpha=alpha, valid_loss=float(np.mean(losses)),
-            valid_loss_se=float(np.std(losses) / math.sqrt(max(losses.size, 1))),
+            alpha=alpha, valid_loss=loss, valid_loss_se=se,
             valid_score=summary["valid_score"], n_selected=int(support[:n_plain].sum()),
             best_epoch=summary["best_epoch"], n_epochs=summary["n_epochs"],
             objective=summary["objective"], fit_seconds=time.perf_counter() - started,

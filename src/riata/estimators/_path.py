@@ -6,6 +6,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import clone
@@ -13,8 +14,8 @@ from sklearn.base import clone
 from ..models import INPUT_LAYER_WEIGHT
 from ..penalties import L1
 
-__all__ = ["PathRecord", "AlphaPath", "choose_alpha", "compute_alpha_max",
-           "fit_alpha_path", "PATH_RULES"]
+__all__ = ["PathRecord", "AlphaPath", "choose_alpha", "choose_alpha_cv",
+           "compute_alpha_max", "fit_alpha_path", "PATH_RULES"]
 
 #: The accepted values of ``rule``.
 PATH_RULES = ("best", "1se")
@@ -91,6 +92,13 @@ class AlphaPath:
     best_columns : ndarray of int or None
         Genotype paths: the SNP columns of ``best_estimator``'s trailing inputs, in
         their order; None otherwise.
+    cv_losses : ndarray of shape (n_folds, n_cv_alphas) or None
+        With cross-validation: each fold's mean held-out loss at each alpha of
+        ``cv_alphas`` (NaN past the alphas that fold reached); the records'
+        ``valid_loss`` is their pooled mean and ``valid_loss_se`` its standard error
+        over folds.
+    cv_alphas : ndarray of shape (n_cv_alphas,) or None
+        The grid the folds walked (the refit stops at the chosen alpha).
     """
 
     alphas: np.ndarray
@@ -102,6 +110,8 @@ class AlphaPath:
     alpha_max: float
     rule: str = "1se"
     best_columns: np.ndarray | None = None
+    cv_losses: np.ndarray | None = None
+    cv_alphas: np.ndarray | None = None
 
     @property
     def best_alpha(self) -> float:
@@ -149,7 +159,7 @@ def choose_alpha(sample_losses, rule: str = "1se") -> int:
     return best  # pragma: no cover - i = best always qualifies
 
 
-def compute_alpha_max(estimator, X, y) -> float:
+def compute_alpha_max(estimator, X, y, sample_weight=None) -> float:
     """The alpha above which every first-layer input of the null model is optimal at 0.
 
     From the KKT conditions at the null model (:meth:`BaseSparseMLP.fit_null`: every
@@ -163,22 +173,25 @@ def compute_alpha_max(estimator, X, y) -> float:
     if estimator.penalty is None:
         raise ValueError("compute_alpha_max needs an estimator whose penalty is set; "
                          "got None.")
-    estimator.fit_null(X, y)
-    grad = estimator.loss_gradient(X, y)[INPUT_LAYER_WEIGHT]
+    estimator.fit_null(X, y, sample_weight)
+    grad = estimator.loss_gradient(X, y, sample_weight)[INPUT_LAYER_WEIGHT]
     value = estimator.penalty.alpha_max(grad)
     if not math.isfinite(value):
         value = L1().alpha_max(grad)
     return float(value)
 
 
-def _record(est, alpha, losses, seconds, **extra) -> PathRecord:
+def _record(est, alpha, losses, seconds, cv_loss=None) -> PathRecord:
+    if losses is not None:
+        loss = float(np.mean(losses))
+        se = float(np.std(losses) / math.sqrt(max(losses.size, 1)))
+    else:
+        loss, se = (float(v) for v in cv_loss)
     return PathRecord(
-        alpha=float(alpha), valid_loss=float(np.mean(losses)),
-        valid_loss_se=float(np.std(losses) / math.sqrt(max(losses.size, 1))),
+        alpha=float(alpha), valid_loss=loss, valid_loss_se=se,
         valid_score=float(est.best_score_), n_selected=int(len(est.selected_features_)),
         best_epoch=int(est.best_epoch_), n_epochs=int(est.n_iter_),
-        objective=float(est.history_[-1]["objective"]), fit_seconds=float(seconds),
-        **extra)
+        objective=float(est.history_[-1]["objective"]), fit_seconds=float(seconds))
 
 
 def fit_alpha_path(
@@ -186,7 +199,9 @@ def fit_alpha_path(
     X,
     y,
     *,
-    validation_data,
+    validation_data=None,
+    cv=None,
+    sample_weight=None,
     alphas=None,
     n_alphas: int = 20,
     eps: float = 1e-2,
@@ -199,7 +214,12 @@ def fit_alpha_path(
     The path starts at the null model (:meth:`BaseSparseMLP.fit_null`); each alpha
     starts from the previous alpha's weights (``warm_start=True``), keeps its best
     validation epoch, and is scored by its per-sample validation loss; ``rule`` then
-    chooses the alpha (:func:`choose_alpha`). The test set is never seen here.
+    chooses the alpha (:func:`choose_alpha`). With ``cv`` instead of
+    ``validation_data``, each fold walks the same grid on its training rows and is
+    scored on its held-out rows; the alpha is chosen from the pooled held-out loss
+    (``"1se"``: glmnet's ``lambda.1se``, one standard error over folds), and the path
+    is refitted on all of ``X`` down to it (``cv.glmnet``'s design). The test set is
+    never seen here.
 
     Parameters
     ----------
@@ -207,7 +227,14 @@ def fit_alpha_path(
         With a ``penalty``; its ``alpha`` is overwritten along the path (on a clone).
     X, y : array-like
         Training data.
-    validation_data : tuple (X_valid, y_valid)
+    validation_data : tuple (X_valid, y_valid) or (X_valid, y_valid, w_valid)
+        A held-out split; exactly one of ``validation_data`` and ``cv``.
+    cv : int or cross-validation splitter
+        K-fold cross-validation: an int K is stratified (classifiers) or plain K-fold,
+        shuffled with the estimator's ``random_state`` (``sklearn.model_selection.
+        check_cv``); a splitter is used as it is.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the rows of ``X`` (and of the held-out rows of a fold).
     alphas : array-like, optional
         Explicit grid (sorted decreasing); otherwise ``n_alphas`` values spaced
         geometrically from ``alpha_max`` (:func:`compute_alpha_max`) down to
@@ -221,6 +248,8 @@ def fit_alpha_path(
         Stop the path once the validation loss has not improved on its best for this
         many alphas in a row (snpnet's early stopping, Qian et al. 2020): smaller
         alphas only overfit more, and they cost the most. None walks the whole grid.
+        With ``cv`` each fold stops on its own; alpha is chosen among those every fold
+        reached.
     callback : callable, optional
         ``callback(index, record)`` after each alpha (progress reporting).
 
@@ -231,16 +260,20 @@ def fit_alpha_path(
     Raises
     ------
     ValueError
-        If the estimator has no penalty, ``alpha_max`` is 0 (no input varies), or
-        ``rule`` is unknown.
+        If the estimator has no penalty, ``alpha_max`` is 0 (no input varies),
+        ``rule`` is unknown, or not exactly one of ``validation_data`` and ``cv`` is
+        given.
     """
     if rule not in PATH_RULES:
         raise ValueError(f"rule must be one of {list(PATH_RULES)}; got {rule!r}.")
     if estimator.penalty is None:
         raise ValueError("fit_alpha_path needs an estimator whose penalty is set; "
                          "got None.")
+    if (validation_data is None) == (cv is None):
+        raise ValueError("fit_alpha_path needs exactly one of validation_data (a "
+                         "held-out split) and cv (cross-validation).")
     est = clone(estimator).set_params(warm_start=True)
-    alpha_max = compute_alpha_max(est, X, y)
+    alpha_max = compute_alpha_max(est, X, y, sample_weight)
     if alphas is None:
         if not alpha_max > 0:
             raise ValueError(
@@ -249,25 +282,120 @@ def fit_alpha_path(
             )
         alphas = _default_grid(alpha_max, eps, n_alphas)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
-    X_valid, y_valid = validation_data
-    records, norms, losses, fitted = [], [], [], []
+    if cv is None:
+        walk = _walk(est, X, y, sample_weight, alphas, validation_data,
+                     n_alphas_no_change, callback)
+        best = choose_alpha(walk.losses, rule)
+        cv_losses = None
+    else:
+        choice = _cross_validate(estimator, X, y, sample_weight, alphas, cv, rule,
+                                 n_alphas_no_change)
+        best, cv_losses = choice.best, choice.fold_means
+        walk = _walk(est, X, y, sample_weight, alphas[:best + 1], None, None, callback,
+                     cv=choice)
+    return AlphaPath(alphas=alphas[:len(walk.records)], records=tuple(walk.records),
+                     group_norms=np.vstack(walk.norms),
+                     feature_names=est.first_layer_feature_names_, best_index=best,
+                     best_estimator=walk.fitted[best], alpha_max=alpha_max, rule=rule,
+                     cv_losses=cv_losses,
+                     cv_alphas=None if cv_losses is None else alphas[:cv_losses.shape[1]])
+
+
+def _walk(est, X, y, sample_weight, alphas, validation, n_alphas_no_change, callback,
+          cv=None) -> SimpleNamespace:
+    """Fit ``est`` at each alpha in turn (warm starts); score on ``validation``."""
+    walk = SimpleNamespace(records=[], norms=[], losses=[], fitted=[])
     for i, alpha in enumerate(alphas):
         started = time.perf_counter()
         est.set_params(penalty__alpha=float(alpha))
-        est.fit(X, y, validation_data=validation_data)
-        losses.append(est.loss_samples(X_valid, y_valid))
-        records.append(_record(est, alpha, losses[-1], time.perf_counter() - started))
-        norms.append(est.feature_importances_.copy())
-        fitted.append(copy.deepcopy(est).set_params(warm_start=False))
+        est.fit(X, y, sample_weight, validation_data=validation)
+        if validation is not None:
+            walk.losses.append(_held_out_losses(est, validation))
+            record = _record(est, alpha, walk.losses[-1], time.perf_counter() - started)
+        else:
+            record = _record(est, alpha, None, time.perf_counter() - started,
+                             cv_loss=(cv.mean[i], cv.se[i]))
+        walk.records.append(record)
+        walk.norms.append(est.feature_importances_.copy())
+        walk.fitted.append(copy.deepcopy(est).set_params(warm_start=False))
         if callback is not None:
-            callback(i, records[-1])
-        if _stale(losses, n_alphas_no_change):
+            callback(i, record)
+        if _stale(walk.losses, n_alphas_no_change):
             break
-    best = choose_alpha(losses, rule)
-    return AlphaPath(alphas=alphas[:len(records)], records=tuple(records),
-                     group_norms=np.vstack(norms),
-                     feature_names=est.first_layer_feature_names_, best_index=best,
-                     best_estimator=fitted[best], alpha_max=alpha_max, rule=rule)
+    return walk
+
+
+def _held_out_losses(est, validation) -> np.ndarray:
+    """Per-sample held-out losses, multiplied by the rows' relative weights."""
+    X_valid, y_valid, *weights = validation
+    losses = est.loss_samples(X_valid, y_valid)
+    if weights and weights[0] is not None:
+        w = np.asarray(weights[0], dtype=float)
+        losses = losses * w / w.mean()
+    return losses
+
+
+def _cross_validate(estimator, X, y, sample_weight, alphas, cv, rule,
+                    n_alphas_no_change) -> SimpleNamespace:
+    """Each fold's path on the common grid, and the alpha ``rule`` chooses."""
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import check_cv
+
+    X, y = np.asarray(X), np.asarray(y)
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    splitter = check_cv(cv, y, classifier=is_classifier(estimator))
+    if hasattr(splitter, "shuffle") and hasattr(splitter, "random_state") and \
+            isinstance(cv, int):
+        splitter.shuffle = True
+        splitter.random_state = estimator.random_state
+    fold_losses = []
+    for train, held_out in splitter.split(X, y):
+        fold = clone(estimator).set_params(warm_start=True)
+        pick = (lambda rows: None) if w is None else (lambda rows: w[rows])
+        compute_alpha_max(fold, X[train], y[train], pick(train))  # the null model
+        walk = _walk(fold, X[train], y[train], pick(train), alphas,
+                     (X[held_out], y[held_out], pick(held_out)), n_alphas_no_change,
+                     None)
+        fold_losses.append(walk.losses)
+    return choose_alpha_cv(fold_losses, rule)
+
+
+def choose_alpha_cv(fold_losses, rule: str = "1se") -> SimpleNamespace:
+    """The alpha chosen by K-fold cross-validation.
+
+    Parameters
+    ----------
+    fold_losses : sequence of sequences of ndarray
+        Per fold, per alpha (in path order), the per-sample held-out losses; a fold
+        may stop early (then alpha is chosen among the alphas every fold reached).
+    rule : {"best", "1se"}
+        ``"best"``: the smallest pooled held-out loss (the mean over every held-out
+        sample). ``"1se"``: the largest alpha whose pooled loss is within one
+        standard error of the best, the standard error being that of the fold means
+        over folds (glmnet's ``cvsd``; Hastie, Tibshirani & Friedman, ESL 7.10).
+
+    Returns
+    -------
+    namespace
+        ``best`` (index), ``mean`` and ``se`` (per alpha), ``fold_means``
+        (n_folds, n_alphas reached by the longest fold; NaN where a fold stopped).
+    """
+    if rule not in PATH_RULES:
+        raise ValueError(f"rule must be one of {list(PATH_RULES)}; got {rule!r}.")
+    reached = min(len(f) for f in fold_losses)
+    longest = max(len(f) for f in fold_losses)
+    fold_means = np.full((len(fold_losses), longest), np.nan)
+    for k, fold in enumerate(fold_losses):
+        fold_means[k, :len(fold)] = [np.mean(v) for v in fold]
+    mean = np.array([np.mean(np.concatenate([f[i] for f in fold_losses]))
+                     for i in range(reached)])
+    se = (np.nanstd(fold_means[:, :reached], axis=0, ddof=1)
+          / math.sqrt(len(fold_losses)) if len(fold_losses) > 1
+          else np.zeros(reached))
+    best = int(np.argmin(mean))
+    if rule == "1se":
+        best = int(np.flatnonzero(mean <= mean[best] + se[best])[0])
+    return SimpleNamespace(best=best, mean=mean, se=se, fold_means=fold_means)
 
 
 def _default_grid(alpha_max: float, eps: float, n_alphas: int) -> np.ndarray:

@@ -14,7 +14,15 @@ from ._inputs import TASKS, PreparedInputs, prepare_inputs
 from ._notes import Notes
 from ._repeats import SUMMARY_METRICS, selection_frequency, summarize_repeats
 from ._report import write_report
-from ._run import RunResult, fit_and_score, oracle_scores, run_pipeline
+from ._run import (
+    CERTIFIED_TOLERANCE,
+    REFERENCE_MODEL,
+    THRESHOLD_RULE,
+    RunResult,
+    fit_and_score,
+    oracle_scores,
+    run_pipeline,
+)
 from ._rundir import RESULT_COLUMNS, check_run_directory, markdown_table, write_run_directory
 from ._scoring import (
     KnownTruth,
@@ -34,6 +42,8 @@ from ._specs import (
     cohort_specs,
 )
 from ._split import Split, split_samples
+from ._stability import STABLE_THRESHOLD, StabilitySelection, stability_selection
+from ._uncertainty import bootstrap_intervals, threshold_scores, youden_threshold
 
 __all__ = [
     "Split",
@@ -61,6 +71,15 @@ __all__ = [
     "result_row",
     "RunResult",
     "fit_and_score",
+    "THRESHOLD_RULE",
+    "REFERENCE_MODEL",
+    "CERTIFIED_TOLERANCE",
+    "stability_selection",
+    "StabilitySelection",
+    "STABLE_THRESHOLD",
+    "bootstrap_intervals",
+    "youden_threshold",
+    "threshold_scores",
     "oracle_scores",
     "run_pipeline",
     "write_run_directory",

@@ -10,7 +10,9 @@ import pandas as pd
 from ..plotting import (
     plot_heatmap_panels,
     plot_regularization_path,
+    plot_selection_stability,
     plot_snp_weights,
+    plot_test_curves,
     plot_validation_curve,
     plot_weight_heatmap,
     save_figure,
@@ -41,10 +43,18 @@ def _path_figures(figures: Path, key: str, name: str, path) -> None:
                                       chosen_alpha=path.best_alpha, highlight=top or 5)
         ax.set_title(f"{key}: first-layer norms along the path{suffix.replace('_', ' ')}")
         save_figure(ax.figure, figures / f"path_{key}{suffix}.png")
-    ax = plot_validation_curve(path.alphas, -records["valid_loss"].to_numpy(),
-                               metric_name="-(validation loss)",
-                               chosen_alpha=path.best_alpha)
-    ax.set_title(f"{key}: validation loss along the path ({path.rule} rule)")
+    if path.cv_losses is not None:
+        # One curve per fold, their mean and spread (the CV curve of cv.glmnet).
+        ax = plot_validation_curve(path.cv_alphas, -path.cv_losses.T,
+                                   metric_name="-(held-out loss), mean ± SD of folds",
+                                   chosen_alpha=path.best_alpha)
+        ax.set_title(f"{key}: {path.cv_losses.shape[0]}-fold cross-validation "
+                     f"({path.rule} rule)")
+    else:
+        ax = plot_validation_curve(path.alphas, -records["valid_loss"].to_numpy(),
+                                   metric_name="-(validation loss)",
+                                   chosen_alpha=path.best_alpha)
+        ax.set_title(f"{key}: validation loss along the path ({path.rule} rule)")
     save_figure(ax.figure, figures / f"validation_{key}{suffix}.png")
 
 
@@ -82,3 +92,19 @@ def write_figures(figures: Path, run) -> None:
         fig = plot_heatmap_panels(panels, panel_rows, ncols=3,
                                   suptitle="First-layer weights (exact zeros black)")
         save_figure(fig, figures / "heatmaps.png")
+    if run.predictions:
+        positive = run.inputs.target("test") == run.inputs.positive_class
+        fig = plot_test_curves(positive, run.predictions,
+                               title=f"test split: positive class "
+                                     f"{run.inputs.positive_class!r}")
+        save_figure(fig, figures / "test_curves.png")
+    for key, found in run.stability.items():
+        truth = None
+        if run.truth is not None:
+            truth = set(run.truth.clinical_variables) & set(found.selection.index)
+        shown = found.selection.loc[found.frequency.index[:40]]
+        ax = plot_selection_stability(shown, truth=truth or None)
+        ax.set_title(f"{key}: selection on {found.selection.shape[1]} half-samples "
+                     f"(stable >= {found.threshold:.0%}; expected false stable <= "
+                     f"{found.error_bound:.2f})")
+        save_figure(ax.figure, figures / f"stability_{key}.png")

@@ -44,6 +44,14 @@ class PipelineSettings:
         L1 share of elastic net and sparse group lasso (``make_penalty``'s default).
     n_alphas, eps, rule, n_alphas_no_change : or None
         Path settings (:func:`riata.estimators.fit_alpha_path`).
+    cv : int or None
+        Choose alpha by K-fold cross-validation over the training rows (the
+        validation rows are then left for the threshold and the calibration);
+        None: on the validation rows.
+    polish : bool
+        After alpha is chosen, finish the network's optimization at that alpha
+        (:meth:`riata.estimators.BaseSparseMLP.polish`), so that its zeros are
+        certified by the KKT conditions.
     network : tuple of (str, object)
         Estimator parameters for every network of the run.
     encoder_dim : int or None
@@ -58,6 +66,8 @@ class PipelineSettings:
     eps: float | None = None
     rule: str | None = None
     n_alphas_no_change: int | None = None
+    cv: int | None = None
+    polish: bool = False
     network: tuple = ()
     encoder_dim: int | None = None
     encoder_alpha: float | None = None
@@ -97,8 +107,6 @@ class FittedModel:
         ``"path"``: the path that chose alpha; ``"clinical_path"``: the clinical stage
         of a SNP network.
     seconds : float
-    target_mean, target_scale : float
-        A regression target is standardized for the fit; predictions are mapped back.
     """
 
     spec: ModelSpec
@@ -112,8 +120,6 @@ class FittedModel:
     alpha: float
     paths: dict = field(default_factory=dict)
     seconds: float = 0.0
-    target_mean: float = 0.0
-    target_scale: float = 1.0
 
     @property
     def norms(self) -> np.ndarray:
@@ -132,8 +138,7 @@ class FittedModel:
         if hasattr(self.estimator, "predict_proba"):
             return {"proba": self.estimator.predict_proba(X),
                     "classes": self.estimator.classes_}
-        pred = self.estimator.predict(X)
-        return {"prediction": pred * self.target_scale + self.target_mean}
+        return {"prediction": self.estimator.predict(X)}
 
     @property
     def selected_snps(self) -> np.ndarray:
@@ -168,20 +173,6 @@ def _kernel_encoder(settings: PipelineSettings) -> GenotypeEncoder:
     return GenotypeEncoder(**params)
 
 
-def _target(inputs: PreparedInputs, split: str, mean: float, scale: float):
-    y = inputs.target(split)
-    return y if inputs.task == "classification" else (y - mean) / scale
-
-
-def _target_scaling(inputs: PreparedInputs) -> tuple[float, float]:
-    """Train mean and SD of a regression target, so that alpha means the same for any
-    unit (years, mg/dL) and the output bias need not travel there; (0, 1) otherwise."""
-    if inputs.task == "classification":
-        return 0.0, 1.0
-    y = inputs.target("train")
-    return float(np.mean(y)), float(np.std(y)) or 1.0
-
-
 # ----------------------------------------------------------------------------- kinds
 def _fit_logistic(spec, inputs: PreparedInputs, settings, notes: Notes):
     from sklearn.exceptions import ConvergenceWarning
@@ -205,15 +196,18 @@ def _fit_logistic(spec, inputs: PreparedInputs, settings, notes: Notes):
 
 
 def _fit_path_or_once(est, X, y, validation, settings: PipelineSettings):
+    """One fit (no penalty, or a fixed alpha), or the penalty's path: alpha chosen on
+    the validation rows, or by cross-validation over the training rows."""
     if est.penalty is None or settings.alpha is not None:
         est.fit(X, y, validation_data=validation)
         return est, (math.nan if est.penalty is None else float(settings.alpha)), {}
-    path = fit_alpha_path(est, X, y, validation_data=validation,
-                          callback=_progress, **settings.path_kwargs())
+    chooser = ({"cv": settings.cv} if settings.cv else {"validation_data": validation})
+    path = fit_alpha_path(est, X, y, callback=_progress, **chooser,
+                          **settings.path_kwargs())
     return path.best_estimator, path.best_alpha, {"path": path}
 
 
-def _fit_network(spec, inputs: PreparedInputs, settings, mean, scale):
+def _fit_network(spec, inputs: PreparedInputs, settings):
     clinical = spec.inputs != "genetic" and inputs.n_clinical > 0
     kernel = spec.inputs != "clinical" and inputs.n_snps > 0
     encoder = _kernel_encoder(settings) if kernel else None
@@ -225,9 +219,9 @@ def _fit_network(spec, inputs: PreparedInputs, settings, mean, scale):
     est = _estimator(spec, inputs, settings, groups, encoder)
     X = inputs.design("train", clinical=clinical, kernel=kernel)
     validation = (inputs.design("valid", clinical=clinical, kernel=kernel),
-                  _target(inputs, "valid", mean, scale))
-    est, alpha, paths = _fit_path_or_once(est, X, _target(inputs, "train", mean, scale),
-                                          validation, settings)
+                  inputs.target("valid"))
+    est, alpha, paths = _fit_path_or_once(est, X, inputs.target("train"), validation,
+                                          settings)
     names = genetic + (list(inputs.clinical_names) if clinical else [])
     return dict(estimator=est, clinical=clinical, kernel=kernel,
                 snp_columns=np.zeros(0, dtype=np.intp),
@@ -237,20 +231,20 @@ def _fit_network(spec, inputs: PreparedInputs, settings, mean, scale):
                 weights=est.first_layer_weights_, alpha=alpha, paths=paths)
 
 
-def _genotype_path(est, inputs: PreparedInputs, y_train, y_valid, groups, plain_alpha,
+def _genotype_path(est, inputs: PreparedInputs, groups, plain_alpha,
                    settings: PipelineSettings):
-    clinical_train = inputs.design("train", kernel=False)
-    clinical_valid = inputs.design("valid", kernel=False)
+    chooser = ({"cv": settings.cv} if settings.cv and settings.alpha is None else
+               {"validation_data": (inputs.design("valid"), inputs.target("valid")),
+                "valid_rows": inputs.split.valid})
     return fit_genotype_path(
-        est, clinical_train, y_train, validation_data=(clinical_valid, y_valid),
-        genotypes=inputs.genotypes, train_rows=inputs.split.train,
-        valid_rows=inputs.split.valid, mean=inputs.genotype_mean,
+        est, inputs.design("train"), inputs.target("train"), genotypes=inputs.genotypes,
+        train_rows=inputs.split.train, mean=inputs.genotype_mean,
         scale=inputs.genotype_scale, plain_groups=groups, plain_alpha=plain_alpha,
         alphas=None if settings.alpha is None else [float(settings.alpha)],
-        callback=_progress, **settings.path_kwargs())
+        callback=_progress, **chooser, **settings.path_kwargs())
 
 
-def _selecting(spec, inputs: PreparedInputs, settings, mean, scale, two_stage: bool):
+def _selecting(spec, inputs: PreparedInputs, settings, two_stage: bool):
     """A lasso or SNP network: clinical inputs and SNPs on working sets.
 
     The SNP network first walks the clinical path (its alpha chosen on validation),
@@ -259,8 +253,7 @@ def _selecting(spec, inputs: PreparedInputs, settings, mean, scale, two_stage: b
     """
     groups = [f"clinical:{g}" for g in inputs.clinical_groups]
     est = _estimator(spec, inputs, settings, groups)
-    y_train = _target(inputs, "train", mean, scale)
-    y_valid = _target(inputs, "valid", mean, scale)
+    y_train, y_valid = inputs.target("train"), inputs.target("valid")
     paths, plain_alpha = {}, None
     if two_stage and inputs.n_clinical:
         est, plain_alpha, stage = _fit_path_or_once(
@@ -279,7 +272,7 @@ def _selecting(spec, inputs: PreparedInputs, settings, mean, scale, two_stage: b
                     snp_columns=np.zeros(0, dtype=np.intp), input_names=names,
                     input_groups=np.asarray(inputs.clinical_groups, dtype=object),
                     weights=est.first_layer_weights_, alpha=plain_alpha, paths=paths)
-    path = _genotype_path(est, inputs, y_train, y_valid, groups, plain_alpha, settings)
+    path = _genotype_path(est, inputs, groups, plain_alpha, settings)
     paths["path"] = path
     best, columns = path.best_estimator, path.best_columns
     snps = [str(s) for s in inputs.snp_names[columns]]
@@ -323,15 +316,27 @@ def fit_model(spec: ModelSpec, inputs: PreparedInputs,
         settings = dataclasses.replace(settings, **dict(spec.path))
     notes = Notes() if notes is None else notes
     started = time.perf_counter()
-    mean, scale = (0.0, 1.0) if spec.kind == "logistic" else _target_scaling(inputs)
     if spec.kind == "logistic":
         parts = _fit_logistic(spec, inputs, settings, notes)
     elif spec.kind == "network":
-        parts = _fit_network(spec, inputs, settings, mean, scale)
+        parts = _fit_network(spec, inputs, settings)
     else:
-        parts = _selecting(spec, inputs, settings, mean, scale,
+        parts = _selecting(spec, inputs, settings,
                            two_stage=spec.kind == "snp_network" and spec.clinical_first)
+    if settings.polish and spec.is_network and parts["estimator"].penalty is not None:
+        _polish(parts, inputs)
     seconds = time.perf_counter() - started
     logger.info("%-45s fitted in %.1f s", spec.label, seconds)
-    return FittedModel(spec=spec, seconds=seconds, target_mean=mean,
-                       target_scale=scale, **parts)
+    return FittedModel(spec=spec, seconds=seconds, **parts)
+
+
+def _polish(parts: dict, inputs: PreparedInputs) -> None:
+    """Finish the chosen network's optimization on its training rows (see
+    :class:`PipelineSettings`); its weights and certificates are updated."""
+    est = parts["estimator"]
+    X = inputs.design("train", clinical=parts["clinical"], kernel=parts["kernel"],
+                      snp_columns=parts["snp_columns"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the inputs' scale is riata's
+        est.polish(X, inputs.target("train"))
+    parts["weights"] = est.first_layer_weights_

@@ -346,6 +346,14 @@ def _build_html(run_dir: Path, title: str) -> str:
         frequency = _read_csv(run_dir / "selection_frequency.csv")
         sections.append(("frequency", "Selection frequency over repeats",
                          _frame_to_html(frequency)))
+    if (run_dir / "stability_selection.csv").is_file():
+        frame = _read_csv(run_dir / "stability_selection.csv")
+        sections.append(("stability_selection", "Stability selection (half-samples)",
+                         '<p class="note">How often each variable was kept when the '
+                         "model was refitted at its alpha on random halves of the "
+                         "training rows (Meinshausen &amp; B&uuml;hlmann 2010); the "
+                         "bound on the expected number of stable variables without "
+                         "signal is in metrics.json.</p>" + _frame_to_html(frame)))
     if (run_dir / "stability.csv").is_file():
         body = _stability_section(run_dir / "stability.csv", labels)
         sections.append(("stability", "Selection stability", body))
@@ -388,8 +396,9 @@ def write_report(run_dir, *, title: str = "riata report",
     floats to three decimals, or three significant digits below 0.1; missing values
     as an em dash), every PNG under ``figures/`` (``heatmaps.png`` first), the
     variables each model selected (``selected_variables.csv``), the selection
-    frequency over repeats (``selection_frequency.csv``) and across a run's networks
-    (``stability.csv``), the ground truth (``truth.json``), the configuration
+    frequency over repeats (``selection_frequency.csv``), on half-samples
+    (``stability_selection.csv``) and across a run's networks (``stability.csv``),
+    the ground truth (``truth.json``), the configuration
     (``config.json``, nested keys joined with dots) and extra metrics
     (``metrics.json``, collapsed). A header gives the generation time (UTC) and the
     riata, Python and torch versions.

@@ -8,6 +8,7 @@
     selected_variables.csv per model and first-layer input: variable, norm, selected
     selected_snps.csv      per model and selected SNP: position, allele, norm, truth
     stability.csv          selection (0/1) of each clinical variable by each network
+    stability_selection.csv  how often each variable is kept on half-samples
     truth.json             the known truth (simulated cohorts)
     summary.csv / .md      with repeats: each model's mean and SD over the repeats
     repeats.csv            with repeats: every repeat's results rows
@@ -40,10 +41,11 @@ __all__ = ["write_run_directory", "markdown_table", "check_run_directory",
 
 #: Columns of results.md, in this order where present (results.csv has them all).
 RESULT_COLUMNS = (
-    "model", "label", "alpha", "test_auroc", "test_ap", "test_accuracy", "test_r2",
+    "model", "label", "alpha", "test_auroc", "test_auroc_low", "test_auroc_high",
+    "test_ap", "test_accuracy", "test_threshold", "test_majority_rate", "test_r2",
     "test_mse", "n_clinical_kept", "n_genetic_kept", "snps_kept", "causal_snps_found",
-    "false_snps", "precision", "recall", "decoys_kept", "kkt_max", "oracle_auroc",
-    "oracle_ap", "fit_seconds",
+    "false_snps", "precision", "recall", "decoys_kept", "zeros_certified",
+    "oracle_auroc", "oracle_ap", "fit_seconds",
 )
 _COUNTS = ("best_epoch", "n_inputs", "n_clinical_kept", "n_genetic_kept", "snps_kept",
            "causal_snps_found", "false_snps", "decoys_kept", "seed")
@@ -106,6 +108,12 @@ def _metrics(run) -> dict:
                                  "records": [dataclasses.asdict(r) for r in p.records]}
                           for name, p in fitted.paths.items()}
         models[key] = entry
+    for key, found in run.stability.items():
+        models[key]["stability_selection"] = {
+            "n_subsamples": found.selection.shape[1], "threshold": found.threshold,
+            "mean_selected_q": found.q, "n_candidates": found.n_candidates,
+            "expected_false_stable_bound": found.error_bound,
+            "reference": "Meinshausen & Buhlmann (2010), JRSS-B 72(4), Theorem 1"}
     inputs = run.inputs
     return {"task": inputs.task, "splits": inputs.split.sizes(), "models": models,
             "genotypes": None if inputs.genotypes is None else {
@@ -183,8 +191,11 @@ def _write_tables(stage: Path, run, config: dict) -> None:
     atomic_write_text(stage / "metrics.json", json_text(_metrics(run)))
     atomic_write_text(stage / "selected_variables.csv",
                       _selected_variables(run).to_csv(index=False))
+    stable = (pd.concat([f.table(k) for k, f in run.stability.items()],
+                        ignore_index=True) if run.stability else None)
     for name, frame in (("selected_snps", _selected_snps(run)),
-                        ("stability", _stability(run))):
+                        ("stability", _stability(run)),
+                        ("stability_selection", stable)):
         if frame is not None:
             atomic_write_text(stage / f"{name}.csv", frame.to_csv(index=False))
     if run.truth is not None:

@@ -12,6 +12,7 @@ Weight matrices are in the ``x @ W`` picture: one row per input variable, one co
 per hidden unit, the transpose of torch's ``nn.Linear.weight``.
 """
 
+from ._curves import plot_test_curves
 from ._heatmap import plot_heatmap_panels, plot_weight_heatmap
 from ._io import save_figure
 from ._manhattan import plot_snp_weights
@@ -26,5 +27,6 @@ __all__ = [
     "plot_training_history",
     "plot_selection_stability",
     "plot_snp_weights",
+    "plot_test_curves",
     "save_figure",
 ]

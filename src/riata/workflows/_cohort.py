@@ -23,6 +23,7 @@ from .._files import is_inside
 from ..data import DataError, DataWarning, read_table
 from ..io import save_model
 from ..pipeline import (
+    THRESHOLD_RULE,
     Notes,
     RunResult,
     check_run_directory,
@@ -31,6 +32,7 @@ from ..pipeline import (
     fit_and_score,
     markdown_table,
     prepare_inputs,
+    stability_selection,
     write_run_directory,
 )
 from ._cohort_config import CohortFitConfig
@@ -49,8 +51,7 @@ class CohortFitResult:
     estimator : SparseMLPClassifier or SparseMLPRegressor
         The network as saved in ``model/``: over ``[clinical | standardized SNPs]``
         (a kernel network written out as one weight per SNP; a SNP network keeping the
-        SNPs it selected). A regressor predicts the standardized target: multiply by
-        ``target_scale`` and add ``target_mean``.
+        SNPs it selected). A regressor predicts in the target's units.
     run_dir : pathlib.Path
     """
 
@@ -185,12 +186,17 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
                             source=source)
     specs = cohort_specs(config.penalty, has_genotypes=inputs.n_snps > 0,
                          task=inputs.task, seed=config.seed)
-    frame, models, scores, _ = fit_and_score(specs, inputs, config.settings(),
-                                             notes=notes)
+    run = fit_and_score(specs, inputs, config.settings(), notes=notes, workflow="fit")
+    models = run.models
     _warn_if_diverged(models["network"], inputs, notes)
-    run = RunResult(workflow="fit", table=frame, models=models, scores=scores,
-                    inputs=inputs, notes=tuple(notes))
+    if config.stability:
+        found = stability_selection(models["network"], inputs,
+                                    n_subsamples=config.stability, seed=config.seed)
+        if found is not None:
+            run = dataclasses.replace(run, stability={"network": found})
+    run = dataclasses.replace(run, notes=tuple(notes))
     estimator, snp_stats = deployable_model(models["network"], inputs)
+    threshold = run.scores["network"].get("threshold")
     document = _config_document(config, run, overwrite, options_given, started)
 
     def save(directory: Path) -> None:
@@ -201,8 +207,9 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
                              "task": inputs.task, "clinical_file": str(clinical_path),
                              "table_format": _table_format(config),
                              "positive_class": _plain_label(inputs.positive_class),
-                             "target_mean": fitted.target_mean,
-                             "target_scale": fitted.target_scale,
+                             "threshold": threshold,
+                             "threshold_rule": (None if threshold is None
+                                                else THRESHOLD_RULE),
                              "genotypes": (None if config.genotypes is None
                                            else str(config.genotypes)),
                              "clinical_feature_names": list(inputs.clinical_names),
@@ -260,6 +267,16 @@ def _warn_if_diverged(fitted, inputs, notes) -> None:
                   f"{_DIVERGED:g} times that of a constant prediction ({constant:.4g}): "
                   "its training probably diverged. Lower --learning-rate (or check the "
                   "inputs' units).")
+        return
+    # Early stopping keeps the best epoch, which hides a divergence after it: a
+    # training loss that rose far above where it started is reported too.
+    losses = [h["train_loss"] for h in getattr(fitted.estimator, "history_", [])
+              if np.isfinite(h.get("train_loss", np.nan))]
+    if len(losses) > 1 and max(losses) > _DIVERGED * losses[0] > 0:
+        notes.add(f"The network's training loss rose to {max(losses):.4g} from "
+                  f"{losses[0]:.4g} in the first epoch: its training probably "
+                  "diverged, and the epoch kept is an early one. Lower --learning-rate "
+                  "(or check the inputs' units).")
 
 
 def _table_format(config: CohortFitConfig) -> dict:

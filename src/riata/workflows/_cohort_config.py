@@ -81,8 +81,20 @@ class CohortFitConfig:
     eps : float in (0, 1), default=None
         Smallest alpha of the path as a fraction of ``alpha_max`` (None: the path's
         default).
-    rule : {"best", "1se"}, default=None
-        How alpha is chosen from the validation losses (None: the path's default).
+    alpha_rule : {"best", "1se"}, default=None
+        How alpha is chosen from the held-out losses (None: the path's default, the
+        one-standard-error rule).
+    cv : int >= 2 or None, default=5
+        Choose alpha by K-fold cross-validation over the training rows (glmnet's
+        ``cv.glmnet``); the validation rows then choose the classification threshold.
+        None: choose alpha on the validation rows.
+    polish : bool, default=True
+        Finish the chosen network's optimization at its alpha, so that every zero it
+        reports is certified by the KKT conditions (``zeros_certified`` in results.csv).
+    stability : int >= 0, default=20
+        Half-samples of the training rows on which the network is refitted at its
+        alpha to measure how often it keeps each variable (stability selection,
+        Meinshausen & Buhlmann 2010); 0 skips it.
     encoder_dim : int, default=None
         Units of the genotype encoder of a kernel network (None: its default).
     test_size, valid_size : float in (0, 1), default=0.2
@@ -133,7 +145,10 @@ class CohortFitConfig:
     l1_ratio: float | None = None
     n_alphas: int | None = None
     eps: float | None = None
-    rule: str | None = None
+    alpha_rule: str | None = None
+    cv: int | None = 5
+    polish: bool = True
+    stability: int = 20
     encoder_dim: int | None = None
     test_size: float = 0.2
     valid_size: float = 0.2
@@ -197,8 +212,14 @@ class CohortFitConfig:
                 continue
             if not _is_number(value) or not 0 < value < 1:
                 raise self._bad(key, "a number in (0, 1)")
-        if self.rule is not None and self.rule not in PATH_RULES:
-            raise self._bad("rule", f"one of {list(PATH_RULES)}")
+        if self.alpha_rule is not None and self.alpha_rule not in PATH_RULES:
+            raise self._bad("alpha_rule", f"one of {list(PATH_RULES)}")
+        if self.cv is not None and (not _is_int(self.cv) or self.cv < 2):
+            raise self._bad("cv", "an integer >= 2, or none")
+        if not isinstance(self.polish, bool):
+            raise self._bad("polish", "true or false")
+        if not _is_int(self.stability) or self.stability < 0:
+            raise self._bad("stability", "an integer >= 0")
         if self.test_size + self.valid_size >= 1:
             raise ValueError(f"test_size + valid_size must be below 1; got "
                              f"{self.test_size} + {self.valid_size}.")
@@ -252,7 +273,8 @@ class CohortFitConfig:
         """
         network = dict(self.network)
         return PipelineSettings(alpha=self.alpha, l1_ratio=self.l1_ratio,
-                                n_alphas=self.n_alphas, eps=self.eps, rule=self.rule,
+                                n_alphas=self.n_alphas, eps=self.eps,
+                                rule=self.alpha_rule, cv=self.cv, polish=self.polish,
                                 network=tuple(network.items()),
                                 encoder_dim=self.encoder_dim)
 

@@ -84,7 +84,8 @@ def _table_format(metadata: dict, path, given: dict | None) -> TableFormat:
 
 
 def predict_cohort(model, clinical, *, genotypes=None, min_samples: int = 1,
-                   table_format: dict | None = None) -> Predictions:
+                   table_format: dict | None = None,
+                   threshold: float | None = None) -> Predictions:
     """Predict new samples with a model saved by ``riata fit``.
 
     Parameters
@@ -103,10 +104,17 @@ def predict_cohort(model, clinical, *, genotypes=None, min_samples: int = 1,
         ``separator``, ``decimal`` and ``na_values`` of the new clinical file where
         they differ from the training file's (saved with the model); a None value
         keeps the saved one.
+    threshold : float in (0, 1), default=None
+        Binary classifiers: the probability of the positive class at and above which
+        a sample is labelled positive. None: the threshold saved with the model
+        (Youden's J on the validation rows of ``riata fit``), or 0.5 for a model
+        saved without one.
 
     Returns
     -------
     Predictions
+        Binary classifiers get ``prediction`` (the label at the threshold),
+        ``threshold`` and ``threshold_rule`` (how it was chosen) columns.
 
     Raises
     ------
@@ -174,7 +182,28 @@ def predict_cohort(model, clinical, *, genotypes=None, min_samples: int = 1,
     if "proba" in prediction:
         for k, label in enumerate(estimator.classes_):
             columns[f"probability_{label}"] = prediction["proba"][:, k]
+        if len(estimator.classes_) == 2:
+            columns.update(_thresholded(estimator, prediction["proba"], metadata,
+                                        threshold))
     return Predictions(table=pd.DataFrame(columns), notes=tuple(shown + notes))
+
+
+def _thresholded(estimator, proba, metadata: dict, threshold) -> dict:
+    """The label at the threshold (given, saved, or 0.5) and how it was chosen."""
+    classes = list(estimator.classes_)
+    saved = metadata.get("positive_class", classes[1])
+    positive = next((c for c in classes if str(c) == str(saved)), classes[1])
+    negative = next(c for c in classes if c is not positive and c != positive)
+    if threshold is not None:
+        value, rule = float(threshold), "given (--threshold)"
+    elif isinstance(metadata.get("threshold"), (int, float)):
+        value, rule = float(metadata["threshold"]), str(metadata.get("threshold_rule"))
+    else:
+        value, rule = 0.5, "0.5 (none saved with the model)"
+    p = proba[:, classes.index(positive)]
+    labels = np.where(p >= value, np.asarray([positive], dtype=object),
+                      np.asarray([negative], dtype=object))
+    return {"prediction": labels, "threshold": value, "threshold_rule": rule}
 
 
 def _check_finite(prediction: dict, path) -> None:
