@@ -9,6 +9,7 @@ designs, for several truths and repeats (new cohort and split per data seed):
 ``logistic_clinical``     scikit-learn logistic regression on the clinical columns
 ``lasso_all_inputs``      group-lasso logistic regression on clinical + SNPs (one
                           alpha, working sets over the int8 genotypes)
+``clinical``              the case study's clinical-only network
 ``group_lasso_a``         the original design: kernel genotype encoder, group lasso on
                           the first layer (the case study's model)
 ``snp_network``           the chosen design: SNPs as first-layer inputs, a skip path,
@@ -78,8 +79,8 @@ def specs() -> tuple:
     case = {s.key: s for s in case_study_specs()}
     snp = dict(kind="snp_network", penalty="group-lasso")
     return (
-        case["logistic_clinical"], case["lasso_all_inputs"], case["group_lasso_a"],
-        ModelSpec("snp_network", "SNP network (chosen design)", **snp),
+        case["logistic_clinical"], case["lasso_all_inputs"], case["clinical"],
+        case["group_lasso_a"], ModelSpec("snp_network", "SNP network (chosen design)", **snp),
         ModelSpec("snp_single_alpha", "SNP network, one alpha for all inputs",
                   clinical_first=False, **snp),
         ModelSpec("snp_no_skip", "SNP network without the skip path",

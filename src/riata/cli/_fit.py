@@ -178,7 +178,8 @@ def add_parser(sub) -> None:
                             "none and l2 read them through a kernel encoder)")
     model.add_argument("--alpha", type=_non_negative, metavar="A",
                        help="fixed penalty strength; default: a path of --n-alphas "
-                            "values from alpha_max down, chosen on the validation split")
+                            "values from alpha_max down, alpha chosen by --cv and "
+                            "--alpha-rule")
     model.add_argument("--l1-ratio", type=float, dest="l1_ratio", metavar="R",
                        help="L1 share of elastic-net and sparse-group-lasso (default: "
                             f"{inspect.signature(_l1_owner()).parameters['l1_ratio'].default})")

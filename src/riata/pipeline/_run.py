@@ -18,7 +18,7 @@ from ._notes import Notes
 from ._scoring import KnownTruth, prediction_scores, result_row
 from ._uncertainty import bootstrap_intervals, threshold_scores, youden_threshold
 
-__all__ = ["RunResult", "run_pipeline", "fit_and_score", "oracle_scores",
+__all__ = ["RunResult", "run_pipeline", "fit_and_score", "feasible_folds", "oracle_scores",
            "REFERENCE_MODEL", "THRESHOLD_RULE", "CERTIFIED_TOLERANCE"]
 
 #: The baseline every model's AUROC is compared with (paired bootstrap interval).
@@ -133,9 +133,9 @@ def feasible_folds(settings: PipelineSettings, inputs: PreparedInputs,
                    notes: Notes) -> PipelineSettings:
     """``settings`` with as many cross-validation folds as the training rows allow.
 
-    Stratified K-fold needs every class in every fold; a K larger than the smallest
-    class's training count is lowered to that count (at least 2), with a note, as
-    glmnet's ``cv.glmnet`` lowers its folds for small samples; below 2 the validation
+    Stratified K-fold needs every class in every fold (scikit-learn's
+    ``StratifiedKFold`` refuses otherwise); a K larger than the smallest class's
+    training count is lowered to that count, with a note; below 2 the validation
     split chooses alpha instead. A regression needs K <= the number of training rows.
     """
     if not settings.cv:
