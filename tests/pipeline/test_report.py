@@ -221,3 +221,22 @@ def test_format_float():
     assert fmt(0.0) == "0.000"
     assert fmt(12.0, integral=True) == "12"
     assert fmt(float("inf")) == "inf"
+
+
+@pytest.mark.parametrize("q, n, bound, informative", [(2.0, 40, 0.5, True),
+                                                       (9.1, 15, 27.6, False)])
+def test_stability_bound_is_shown_and_flagged_when_it_limits_nothing(tmp_path, q, n,
+                                                                     bound, informative):
+    """Meinshausen & Buhlmann's bound q^2 / ((2 pi - 1) p) is only worth reading below
+    1; at q = 9.1 of p = 15 (riata fit on framingham.csv) it was 27.6, shown as is."""
+    run = _minimal(tmp_path / "run")
+    pd.DataFrame({"model": ["network"], "variable": ["age"], "frequency": [1.0],
+                  "stable": [True]}).to_csv(run / "stability_selection.csv", index=False)
+    entry = {"n_subsamples": 20, "threshold": 0.6, "mean_selected_q": q,
+             "n_candidates": n, "expected_false_stable_bound": bound}
+    (run / "metrics.json").write_text(json.dumps(
+        {"models": {"network": {"stability_selection": entry}}}))
+    text = write_report(run).read_text()
+    assert f"on average {q:.1f} of {n} variables" in text
+    assert f"&le; {bound:.2f}" in text
+    assert ("uninformative" in text) is (not informative)

@@ -124,11 +124,12 @@ def add_parser(sub) -> None:
         "fit", help="fit a sparse network on your clinical table (+ PLINK genotypes)",
         description=(
             "Fit a sparse, interpretable network on a clinical table (CSV, TSV or\n"
-            "Parquet) and optionally PLINK genotypes; choose the penalty strength on a\n"
-            "validation split, score the network next to a plain scikit-learn baseline\n"
-            "on the test split, and write a run directory: config.json, results.csv/.md,\n"
-            "metrics.json, selected_variables.csv, figures/, paths/, model/ and\n"
-            "report.html."),
+            "Parquet) and optionally PLINK genotypes; choose the penalty strength by\n"
+            "K-fold cross-validation (1-SE rule), score the network next to a logistic\n"
+            "(linear) regression and a group-lasso regression on the same test split,\n"
+            "and write a run directory: config.json, results.csv/.md, metrics.json,\n"
+            "selected_variables.csv, selected_snps.csv, stability_selection.csv,\n"
+            "figures/, paths/, model/ and report.html."),
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=argparse.SUPPRESS)
     data = p.add_argument_group("data")
@@ -221,8 +222,9 @@ def add_parser(sub) -> None:
                             "variables; 0 skips it (default: "
                             f"{_config_default('stability')})")
     model.add_argument("--no-polish", action="store_false", dest="polish",
-                       help="do not finish the chosen network's optimization (its zeros "
-                            "are then not certified)")
+                       help="do not finish the chosen network's optimization at its "
+                            "alpha (faster; its zeros are then certified only where they "
+                            "happen to pass the KKT check: see zeros_certified)")
     model.add_argument("--encoder-dim", type=_positive_int, dest="encoder_dim", metavar="N",
                        help="units of the genotype encoder of a kernel network "
                             f"(default: {_encoder_default('dim')})")

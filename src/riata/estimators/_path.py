@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from sklearn.base import clone
 
 from ..models import INPUT_LAYER_WEIGHT
 from ..penalties import L1
+
+logger = logging.getLogger("riata")
 
 __all__ = ["PathRecord", "AlphaPath", "choose_alpha", "choose_alpha_cv",
            "compute_alpha_max", "fit_alpha_path", "PATH_RULES"]
@@ -349,7 +352,9 @@ def _cross_validate(estimator, X, y, sample_weight, alphas, cv, rule,
         splitter.shuffle = True
         splitter.random_state = estimator.random_state
     fold_losses = []
-    for train, held_out in splitter.split(X, y):
+    n_folds = splitter.get_n_splits(X, y)
+    for k, (train, held_out) in enumerate(splitter.split(X, y)):
+        started = time.perf_counter()
         fold = clone(estimator).set_params(warm_start=True)
         pick = (lambda rows: None) if w is None else (lambda rows: w[rows])
         compute_alpha_max(fold, X[train], y[train], pick(train))  # the null model
@@ -357,6 +362,8 @@ def _cross_validate(estimator, X, y, sample_weight, alphas, cv, rule,
                      (X[held_out], y[held_out], pick(held_out)), n_alphas_no_change,
                      None)
         fold_losses.append(walk.losses)
+        logger.info("  cross-validation fold %d/%d: %d alpha(s), %.1f s", k + 1, n_folds,
+                    len(walk.losses), time.perf_counter() - started)
     return choose_alpha_cv(fold_losses, rule)
 
 

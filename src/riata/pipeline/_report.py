@@ -59,6 +59,27 @@ def _esc(value) -> str:
 
 
 # --------------------------------------------------------------------------- reading
+def _stability_bounds(run_dir: Path) -> str:
+    """One line per model: the error bound of stability selection, and whether it
+    says anything (it is informative only below 1, when q^2 < (2 threshold - 1) p)."""
+    path = run_dir / "metrics.json"
+    models = (_read_json(path) or {}).get("models", {}) if path.is_file() else {}
+    lines = []
+    for key, entry in models.items():
+        found = entry.get("stability_selection") if isinstance(entry, dict) else None
+        if not found:
+            continue
+        bound = found["expected_false_stable_bound"]
+        verdict = ("" if bound < 1 else " &mdash; uninformative: the model keeps too "
+                   "many of its candidates per half-sample for the bound to limit "
+                   "anything")
+        lines.append(f"<li>{html.escape(key)}: on average {found['mean_selected_q']:.1f} "
+                     f"of {found['n_candidates']} variables kept per half-sample; "
+                     f"expected number of stable variables without signal "
+                     f"&le; {bound:.2f}{verdict}</li>")
+    return f"<ul>{''.join(lines)}</ul>" if lines else ""
+
+
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -351,9 +372,8 @@ def _build_html(run_dir: Path, title: str) -> str:
         sections.append(("stability_selection", "Stability selection (half-samples)",
                          '<p class="note">How often each variable was kept when the '
                          "model was refitted at its alpha on random halves of the "
-                         "training rows (Meinshausen &amp; B&uuml;hlmann 2010); the "
-                         "bound on the expected number of stable variables without "
-                         "signal is in metrics.json.</p>" + _frame_to_html(frame)))
+                         "training rows (Meinshausen &amp; B&uuml;hlmann 2010).</p>"
+                         + _stability_bounds(run_dir) + _frame_to_html(frame)))
     if (run_dir / "stability.csv").is_file():
         body = _stability_section(run_dir / "stability.csv", labels)
         sections.append(("stability", "Selection stability", body))
