@@ -354,6 +354,21 @@ def test_validation_curve_mean_band_and_chosen_alpha():
     assert (star.get_xdata()[0], star.get_ydata()[0]) == pytest.approx((0.1, 0.82))
 
 
+def test_validation_curve_standard_error_band():
+    """band="se": mean +- SD / sqrt(runs), the band of cv.glmnet's plot and of the
+    1-SE rule; at 4 folds half the SD band."""
+    scores = np.array([[0.1, 0.3, 0.2, 0.4], [0.5, 0.5, 0.5, 0.5]])
+    ax = plot_validation_curve([1.0, 0.1], scores, band="se", label="cross-validation")
+    vertices = ax.collections[0].get_paths()[0].vertices
+    band = vertices[np.isclose(vertices[:, 0], 1.0), 1]
+    sd = np.std([0.1, 0.3, 0.2, 0.4], ddof=1)
+    assert band.max() == pytest.approx(0.25 + sd / 2)
+    assert band.min() == pytest.approx(0.25 - sd / 2)
+    assert any(line.get_label() == "cross-validation" for line in ax.get_lines())
+    with pytest.raises(ValueError, match="band"):
+        plot_validation_curve([1.0, 0.1], scores, band="iqr")
+
+
 def test_validation_curve_single_run_and_nan_gap():
     ax = plot_validation_curve([1.0, 0.1, 0.01], [0.6, np.nan, 0.7])
     assert not ax.collections

@@ -44,10 +44,12 @@ def _path_figures(figures: Path, key: str, name: str, path) -> None:
         ax.set_title(f"{key}: first-layer norms along the path{suffix.replace('_', ' ')}")
         save_figure(ax.figure, figures / f"path_{key}{suffix}.png")
     if path.cv_losses is not None:
-        # One curve per fold, their mean and spread (the CV curve of cv.glmnet).
+        # The folds' mean and its standard error (the CV curve of cv.glmnet, and
+        # the standard error the 1-SE rule uses).
         ax = plot_validation_curve(path.cv_alphas, -path.cv_losses.T,
-                                   metric_name="-(held-out loss), mean ± SD of folds",
-                                   chosen_alpha=path.best_alpha)
+                                   metric_name="-(held-out loss), mean ± SE of folds",
+                                   chosen_alpha=path.best_alpha, band="se",
+                                   label="cross-validation")
         ax.set_title(f"{key}: {path.cv_losses.shape[0]}-fold cross-validation "
                      f"({path.rule} rule)")
     else:

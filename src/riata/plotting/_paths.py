@@ -172,8 +172,10 @@ def plot_regularization_path(
     return ax
 
 
-def _mean_and_spread(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Mean and standard deviation (ddof=1) over runs, ignoring NaN runs."""
+def _mean_and_spread(scores: np.ndarray,
+                     band: str = "sd") -> tuple[np.ndarray, np.ndarray | None]:
+    """Mean and standard deviation (ddof=1) over runs, ignoring NaN runs; with
+    ``band="se"`` the standard error of the mean, SD / sqrt(runs)."""
     if scores.ndim == 1:
         return scores, None
     counts = np.sum(~np.isnan(scores), axis=1)
@@ -183,6 +185,8 @@ def _mean_and_spread(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]
         mean = np.nanmean(scores, axis=1)
         spread = np.nanstd(scores, axis=1, ddof=1)
     spread[counts < 2] = np.nan
+    if band == "se":
+        spread = spread / np.sqrt(np.maximum(counts, 1))
     return mean, spread
 
 
@@ -212,12 +216,16 @@ def plot_validation_curve(
     metric_name: str = "AUROC",
     chosen_alpha: float | None = None,
     train_scores=None,
+    band: str = "sd",
+    label: str = "validation",
 ) -> Axes:
     """Draw a validation score against alpha, to show how alpha was chosen.
 
     Same x axis as :func:`plot_regularization_path`: log scale, alpha decreasing
     from left to right. With several runs (seeds or folds) per alpha, the mean is
-    drawn with a band of plus or minus one standard deviation.
+    drawn with a band of plus or minus one standard deviation (``band="sd"``) or one
+    standard error of the mean (``band="se"``: the band of glmnet's ``plot.cv.glmnet``
+    and of its one-standard-error rule).
 
     Parameters
     ----------
@@ -235,16 +243,21 @@ def plot_validation_curve(
         validation score is marked with a point.
     train_scores : array-like of shape (n_alphas,) or (n_alphas, n_runs), default=None
         Training scores, drawn in grey for comparison (over-fitting shows as a gap).
+    band : {"sd", "se"}, default="sd"
+        The band around the mean of several runs.
+    label : str, default="validation"
+        Legend label of the score's curve (e.g. ``"cross-validation"``).
 
     Returns
     -------
     ax : matplotlib Axes
-        The Axes; the validation curve is the line labelled ``"validation"``.
+        The Axes; the score's curve is the line labelled ``label``.
 
     Raises
     ------
     ValueError
-        If shapes disagree, an alpha is not finite and > 0, or a score is inf.
+        If shapes disagree, an alpha is not finite and > 0, a score is inf, or
+        ``band`` is not "sd" or "se".
 
     Examples
     --------
@@ -256,6 +269,8 @@ def plot_validation_curve(
     'AUROC'
     """
     check_ax(ax)
+    if band not in ("sd", "se"):
+        raise ValueError(f"band must be 'sd' or 'se'; got {band!r}.")
     alphas = as_alphas(alphas)
     valid = _as_scores(scores, "scores", alphas.shape[0])
     train = None if train_scores is None else _as_scores(
@@ -267,11 +282,11 @@ def plot_validation_curve(
     if ax is None:
         ax = new_axes((6.4, 4.2))
     valid_mean = None
-    for label, values, color in (("training", train, "0.55"), ("validation", valid, "C0")):
+    for name, values, color in (("training", train, "0.55"), (label, valid, "C0")):
         if values is None:
             continue
-        mean, spread = _mean_and_spread(values[order])
-        ax.plot(alphas, mean, marker="o", markersize=3, color=color, label=label)
+        mean, spread = _mean_and_spread(values[order], band)
+        ax.plot(alphas, mean, marker="o", markersize=3, color=color, label=name)
         if spread is not None:
             ax.fill_between(alphas, mean - spread, mean + spread, color=color, alpha=0.2)
         valid_mean = mean
