@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,6 +130,25 @@ def _interval_columns(rows: list, predictions: dict, inputs: PreparedInputs) -> 
             row[key] = value
 
 
+def _fit_noting_convergence(spec, inputs, settings, notes: Notes) -> FittedModel:
+    """:func:`fit_model`, with the estimators' ConvergenceWarnings (one per fit of a
+    path, fold or half-sample) gathered into one note of the run per model."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fitted = fit_model(spec, inputs, settings, notes)
+    stops = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    for w in caught:
+        if w not in stops:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if stops:
+        notes.add(f"model '{spec.key}': {len(stops)} of its fits stopped before "
+                  f"converging, e.g. {stops[0].message} Its scores are those of the "
+                  "returned weights (riata fit: raise --epochs).")
+    return fitted
+
+
 def feasible_folds(settings: PipelineSettings, inputs: PreparedInputs,
                    notes: Notes) -> PipelineSettings:
     """``settings`` with as many cross-validation folds as the training rows allow.
@@ -183,7 +203,7 @@ def fit_and_score(specs, inputs: PreparedInputs, settings: PipelineSettings,
     for spec in (specs if progress is None else progress(specs)):
         if spec.inputs == "genetic" and not inputs.n_snps:
             continue
-        fitted: FittedModel = fit_model(spec, inputs, settings, notes)
+        fitted: FittedModel = _fit_noting_convergence(spec, inputs, settings, notes)
         models[spec.key] = fitted
         scores[spec.key] = prediction_scores(inputs.task, y_test,
                                              fitted.predict(inputs, "test"),
