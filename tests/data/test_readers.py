@@ -169,6 +169,8 @@ def test_duplicate_ids(tmp_path):
     message = str(info.value)
     assert "dup.csv" in message and "2 id(s) in column 'id'" in message
     assert "'a', 'c'" in message
+    # The lines of the first repeated id, counted as an editor does (header = 1).
+    assert "'a' is on lines '2', '4' (line 1 is the header)" in message
 
 
 def test_missing_id(tmp_path):

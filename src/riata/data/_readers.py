@@ -72,10 +72,16 @@ def read_ids(raw, id_column: str, *, purpose: str = "") -> np.ndarray:
     unique, counts = np.unique(ids, return_counts=True)
     if (counts > 1).any():
         dups = unique[counts > 1]
+        first = dups[0]
+        rows = np.flatnonzero(ids == first)
+        where = ("lines" if raw.lines is not None else "rows")
+        numbers = (raw.lines[rows] if raw.lines is not None else rows + 1).tolist()
         raise DataError(f"Clinical file '{path}': {dups.size} id(s) in column "
                         f"'{id_column}' occur more than once, e.g. "
-                        f"{examples_of(dups)}. Each sample must have one row with a "
-                        "unique id.")
+                        f"{examples_of(dups)}; '{first}' is on {where} "
+                        f"{examples_of(numbers)}"
+                        + (" (line 1 is the header)" if raw.lines is not None else "")
+                        + ". Each sample must have one row with a unique id.")
     return ids
 
 
