@@ -222,6 +222,19 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
         return 0 if self.encoder is None else self.encoder.check_block(X)
 
     # -- fit ------------------------------------------------------------------------------
+    def _prepare_fit(self, X, y, sample_weight):
+        """What every fit starts from: the checked settings, validated inputs, the
+        (scaled) targets and sample weights, the encoder's input width, the random
+        state and the torch seed drawn from it."""
+        self._check_settings()
+        X, targets = self._validated(X, y)
+        weights = self._fit_weights(sample_weight, targets, "sample_weight")
+        targets = self._scale_targets(targets, weights)
+        n_encoded = self._n_encoded(X)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        return X, targets, weights, n_encoded, rng, seed
+
     def fit(self, X, y, sample_weight=None, *, validation_data=None):
         """Fit the network; keep the best validation epoch.
 
@@ -243,14 +256,8 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
         -------
         self
         """
-        self._check_settings()
-        X, targets = self._validated(X, y)
-        weights = self._fit_weights(sample_weight, targets, "sample_weight")
-        targets = self._scale_targets(targets, weights)
-        n_encoded = self._n_encoded(X)
+        X, targets, weights, n_encoded, rng, seed = self._prepare_fit(X, y, sample_weight)
         _warn_unscaled(X[:, :X.shape[1] - n_encoded], self._raw_names())
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
         data = self._fit_data(X, targets, weights, validation_data, rng)
         self.penalty_ = None if self.penalty is None else clone(self.penalty)
         # The encoder's block of fit's own samples (the kernel among them).

@@ -12,7 +12,6 @@ import copy
 import numpy as np
 import torch
 from sklearn.base import clone
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..models import INPUT_LAYER_WEIGHT, MLP
@@ -48,13 +47,7 @@ class SolverHooks:
         -------
         self
         """
-        self._check_settings()
-        X, targets = self._validated(X, y)
-        weights = self._fit_weights(sample_weight, targets, "sample_weight")
-        targets = self._scale_targets(targets, weights)
-        n_encoded = self._n_encoded(X)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        X, targets, weights, n_encoded, _, seed = self._prepare_fit(X, y, sample_weight)
         dtype = _DTYPES[self.dtype]
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
