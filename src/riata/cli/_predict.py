@@ -114,15 +114,12 @@ def run(args) -> int:
 def _refuse_input_as_output(out: Path, args) -> None:
     """Never write the predictions over an input (even with --overwrite)."""
     from .._files import is_inside
-    from ..data import DataError
+    from ..data import DataError, plink_fileset_paths
 
     inputs = [("--clinical", Path(args.clinical))]
     if args.genotypes is not None:
-        prefix = Path(args.genotypes)
-        if prefix.suffix.lower() in (".bed", ".bim", ".fam"):
-            prefix = prefix.with_suffix("")
-        inputs += [("--genotypes", prefix.with_name(prefix.name + ext))
-                   for ext in (".bed", ".bim", ".fam")]
+        inputs += [("--genotypes", path)
+                   for path in plink_fileset_paths(args.genotypes).values()]
     for option, path in inputs:
         if path.exists() and is_inside(out, path):
             raise DataError(f"--out '{out}' is the input file {option} '{path}'; "

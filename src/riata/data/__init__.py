@@ -32,6 +32,7 @@ from ._new_samples import (
     read_genotypes_for_model,
     read_new_clinical,
 )
+from ._plink import plink_fileset_paths
 from ._readers import read_clinical, read_plink, read_table
 from ._table import MISSING_GENOTYPE, Genotypes, Table, match_samples
 from ._tables import TableFormat
@@ -45,6 +46,7 @@ __all__ = [
     "MISSING_GENOTYPE",
     "read_clinical",
     "read_plink",
+    "plink_fileset_paths",
     "read_table",
     "TableFormat",
     "positive_label",

@@ -39,12 +39,24 @@ _CHECKED_SNPS = 4096
 _MIN_EVIDENCE = 64
 
 
-def _plink_paths(prefix) -> dict:
+def plink_fileset_paths(prefix) -> dict:
+    """The .bed, .bim and .fam paths of a PLINK fileset, whether or not they exist.
+
+    ``prefix`` may name the fileset (``cohort``) or one of its files
+    (``cohort.bed``), as PLINK's ``--bfile`` accepts.
+
+    >>> sorted(p.name for p in plink_fileset_paths("data/cohort.bim").values())
+    ['cohort.bed', 'cohort.bim', 'cohort.fam']
+    """
     prefix = Path(prefix)
     if prefix.suffix.lower() in (".bed", ".bim", ".fam"):
         prefix = prefix.with_suffix("")
-    paths = {ext: prefix.with_name(prefix.name + ext)
-             for ext in (".bed", ".bim", ".fam")}
+    return {ext: prefix.with_name(prefix.name + ext) for ext in (".bed", ".bim", ".fam")}
+
+
+def _plink_paths(prefix) -> dict:
+    paths = plink_fileset_paths(prefix)
+    prefix = paths[".bed"].with_suffix("")
     absent = [p.name for p in paths.values() if not p.is_file()]
     if absent:
         raise DataError(

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._files import is_inside
-from ..data import DataError, DataWarning, read_table
+from ..data import DataError, DataWarning, plink_fileset_paths, read_table
 from ..io import save_model
 from ..pipeline import (
     THRESHOLD_RULE,
@@ -293,11 +293,8 @@ def _plain_label(label):
 def _input_files(config: CohortFitConfig, protect) -> list:
     files = [("the clinical file", Path(config.clinical))]
     if config.genotypes is not None:
-        prefix = Path(config.genotypes)
-        if prefix.suffix.lower() in (".bed", ".bim", ".fam"):
-            prefix = prefix.with_suffix("")
-        files += [("the PLINK fileset", prefix.with_name(prefix.name + ext))
-                  for ext in (".bed", ".bim", ".fam")]
+        files += [("the PLINK fileset", path)
+                  for path in plink_fileset_paths(config.genotypes).values()]
     files += [("the settings file", Path(p)) for p in protect if p is not None]
     return files
 
