@@ -89,6 +89,21 @@ def specs() -> tuple:
                   params=(("hidden_alpha", "penalty"),), **snp),
         ModelSpec("snp_best_rule", "SNP network, best validation loss",
                   path=(("rule", "best"),), **snp),
+        ModelSpec("snp_hierarchical", "SNP network, LassoNet's hierarchical penalty",
+                  kind="snp_network", penalty="hierarchical"),
+        ModelSpec("snp_hierarchical_best", "SNP network, hierarchical, best loss",
+                  kind="snp_network", penalty="hierarchical", path=(("rule", "best"),)),
+        ModelSpec("snp_hierarchical_m1", "SNP network, hierarchical, M = 1",
+                  kind="snp_network", penalty="hierarchical",
+                  params=(("penalty__hierarchy", 1.0),)),
+        ModelSpec("snp_hierarchical_m3", "SNP network, hierarchical, M = 3",
+                  kind="snp_network", penalty="hierarchical",
+                  params=(("penalty__hierarchy", 3.0),)),
+        ModelSpec("snp_network_cv", "SNP network, 5-fold CV", path=(("cv", 5),), **snp),
+        ModelSpec("snp_hierarchical_cv", "SNP network, hierarchical, 5-fold CV",
+                  kind="snp_network", penalty="hierarchical", path=(("cv", 5),)),
+        ModelSpec("lasso_cv", "group-lasso logistic regression, 5-fold CV",
+                  kind="lasso", penalty="group-lasso", path=(("cv", 5),)),
     )
 
 

@@ -10,12 +10,13 @@ from riata.penalties import (
     PENALTY_NAMES,
     ElasticNet,
     GroupLasso,
+    HierarchicalLasso,
     SparseGroupLasso,
     make_penalty,
 )
 
 EXPECTED = {"l1": L1, "l2": L2, "elastic-net": ElasticNet, "group-lasso": GroupLasso,
-            "sparse-group-lasso": SparseGroupLasso}
+            "sparse-group-lasso": SparseGroupLasso, "hierarchical": HierarchicalLasso}
 
 
 def test_every_name_is_mapped():

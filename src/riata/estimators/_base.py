@@ -430,6 +430,14 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
             # scale of its skip weight (see the hidden_alpha docstring).
             hidden = 0.0 if self.penalty_ is None else float(self.penalty_.alpha)
         ridge = L2(alpha=hidden) if hidden > 0 else None
+        skip_rows = (None if self.penalty_ is None
+                     else self.penalty_.get_params().get("skip_rows"))
+        if skip_rows is not None and int(skip_rows) != model.n_skip:
+            raise ValueError(
+                f"{type(self.penalty_).__name__} penalizes a first layer with "
+                f"{int(skip_rows)} skip row(s), but this network has {model.n_skip} "
+                "(skip_connection=True gives one per output); set skip_connection=True "
+                "or the penalty's skip_rows.")
         penalties = {INPUT_LAYER_WEIGHT: self.penalty_}
         if model.encoder is not None:
             penalties[ENCODER_WEIGHT] = self.encoder.weight_penalty(ridge)

@@ -39,7 +39,7 @@ from .. import __version__
 from .._files import atomic_directory, atomic_write, atomic_write_text, is_inside
 from ..data import ClinicalEncoder, DataError
 from ..estimators import ESTIMATORS, GenotypeEncoder
-from ..penalties import PENALTIES, Penalty
+from ..penalties import CONSTRAINED_PENALTIES, PENALTIES, Penalty
 
 __all__ = [
     "save_model",
@@ -63,7 +63,8 @@ METADATA_FILE = "model.json"
 # Constructor parameters that hold a riata component (a penalty or an encoder), and
 # the classes rebuilt there: a whitelist, so that no other class is ever instantiated.
 _COMPONENT_PARAMS = ("penalty", "encoder")
-_COMPONENTS = {cls.__name__: cls for cls in (*PENALTIES, GenotypeEncoder)}
+_COMPONENTS = {cls.__name__: cls for cls in (*PENALTIES, *CONSTRAINED_PENALTIES,
+                                               GenotypeEncoder)}
 _GENOTYPE_ARRAYS = {"mean": np.float64, "scale": np.float64}
 _GENOTYPE_TEXT = ("snp_names", "allele_1", "allele_2", "chromosome")
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from ._base import Penalty
 from ._elementwise import L1, L2, ElasticNet
 from ._group import GroupLasso, SparseGroupLasso
+from ._hierarchical import HierarchicalLasso
 
 __all__ = ["PENALTY_NAMES", "make_penalty"]
 
 #: The names :func:`make_penalty` accepts, in the order the command line lists them.
-PENALTY_NAMES = ("none", "l1", "l2", "elastic-net", "group-lasso", "sparse-group-lasso")
+PENALTY_NAMES = ("none", "l1", "l2", "elastic-net", "group-lasso", "sparse-group-lasso",
+                 "hierarchical")
 
 
 def make_penalty(name: str | None, alpha: float = 1.0, *, l1_ratio: float = 0.5,
@@ -29,12 +31,14 @@ def make_penalty(name: str | None, alpha: float = 1.0, *, l1_ratio: float = 0.5,
     ``"group-lasso"``         ``GroupLasso(alpha, groups=groups)``
     ``"sparse-group-lasso"``  ``SparseGroupLasso(alpha, l1_ratio=l1_ratio,
                               groups=groups)``
+    ``"hierarchical"``        ``HierarchicalLasso(alpha)`` (LassoNet's; needs a
+                              network with a skip path; one input per term)
     ========================  =============================================
 
     Parameters
     ----------
     name : {"none", "l1", "l2", "elastic-net", "group-lasso", \
-"sparse-group-lasso"} or None
+"sparse-group-lasso", "hierarchical"} or None
         The penalty; ``"none"`` and None both mean no penalty.
     alpha : float, default=1.0
         Penalty strength (the classes' own default). A path search such as
@@ -59,7 +63,7 @@ def make_penalty(name: str | None, alpha: float = 1.0, *, l1_ratio: float = 0.5,
 
     See Also
     --------
-    L1, L2, ElasticNet, GroupLasso, SparseGroupLasso
+    L1, L2, ElasticNet, GroupLasso, SparseGroupLasso, HierarchicalLasso
 
     Examples
     --------
@@ -83,5 +87,7 @@ def make_penalty(name: str | None, alpha: float = 1.0, *, l1_ratio: float = 0.5,
         return GroupLasso(alpha, groups=groups)
     if name == "sparse-group-lasso":
         return SparseGroupLasso(alpha, l1_ratio=l1_ratio, groups=groups)
+    if name == "hierarchical":
+        return HierarchicalLasso(alpha)
     raise ValueError(f"Unknown penalty name {name!r}; choose one of "
                      f"{list(PENALTY_NAMES)}.")

@@ -160,8 +160,10 @@ def _estimator(spec: ModelSpec, inputs: PreparedInputs, settings: PipelineSettin
         params.update(dict(settings.network))
     params.update(dict(spec.params))
     params.setdefault("random_state", spec.seed)
-    return cls(penalty=make_penalty(spec.penalty, alpha, groups=list(groups), **l1),
-               encoder=encoder, **params)
+    nested = {k: params.pop(k) for k in list(params) if "__" in k}  # e.g. penalty__...
+    est = cls(penalty=make_penalty(spec.penalty, alpha, groups=list(groups), **l1),
+              encoder=encoder, **params)
+    return est.set_params(**nested) if nested else est
 
 
 def _kernel_encoder(settings: PipelineSettings) -> GenotypeEncoder:

@@ -21,7 +21,7 @@ KINDS = ("logistic", "lasso", "network", "snp_network")
 #: Which inputs a spec reads.
 INPUTS = ("clinical", "genetic", "combined")
 #: Penalties that produce zeros, and so can select SNPs on working sets.
-SPARSE_PENALTIES = ("l1", "elastic-net", "group-lasso", "sparse-group-lasso")
+SPARSE_PENALTIES = ("l1", "elastic-net", "group-lasso", "sparse-group-lasso", "hierarchical")
 
 #: Estimator settings a kind needs, over the estimator's own defaults. The SNP
 #: network and the lasso are solved to stationary points (full batch, FISTA): their

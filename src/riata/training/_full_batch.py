@@ -133,6 +133,12 @@ def train_full_batch(
 
     model.train()
     result = TrainResult()
+    # Start inside every penalty's domain: the prox with step 0 is the identity for a
+    # penalty defined everywhere and the projection onto the constraint of one that is
+    # not (HierarchicalLasso); from an infeasible start no feasible step could lower F.
+    _assign(params, [[p.detach() if g.get("penalty") is None else
+                      g["penalty"].prox(p.detach(), 0.0) for p in ps]
+                     for g, ps in zip(groups, params)])
     x = [[p.detach().clone() for p in ps] for ps in params]
     v = [[t.clone() for t in ts] for ts in x]
     theta, t = 1.0, float(step)
