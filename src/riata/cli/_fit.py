@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import logging
 import math
 import os
 import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
 
+from ..distributed import join_process_group
 from ..penalties import PENALTY_NAMES
 
 __all__ = ["add_parser", "run"]
@@ -339,7 +341,10 @@ def run(args) -> int:
     from ..workflows import fit_cohort
 
     config, out, overwrite = resolve_settings(args)
-    quiet = bool(args.quiet)
+    group = join_process_group()  # under torchrun: this rank's place in the job
+    quiet = bool(args.quiet) or not group.is_writer
+    if not group.is_writer:  # rank 0 speaks for the job
+        logging.getLogger("riata").setLevel(logging.WARNING)
 
     def on_warning(message: str) -> None:
         if not quiet:
@@ -347,8 +352,12 @@ def run(args) -> int:
 
     given = {k: v for k, v in vars(args).items()
              if k not in ("func", "command", "quiet")}
-    result = fit_cohort(config, out, overwrite=overwrite, on_warning=on_warning,
-                        options_given=given, protect=[getattr(args, "config", None)])
+    try:
+        result = fit_cohort(config, out, overwrite=overwrite, on_warning=on_warning,
+                            options_given=given, protect=[getattr(args, "config", None)],
+                            process_group=group)
+    finally:
+        group.leave()
     if not quiet:
         print(result.to_markdown(), end="")
         positive = result.run.inputs.positive_class

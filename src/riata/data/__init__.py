@@ -34,11 +34,14 @@ from ._new_samples import (
 )
 from ._plink import plink_fileset_paths
 from ._readers import read_clinical, read_plink, read_table
+from ._sharded import ShardedGenotypes, snp_shard
 from ._table import MISSING_GENOTYPE, Genotypes, Table, match_samples
 from ._tables import TableFormat
 from ._target import positive_label
 
 __all__ = [
+    "ShardedGenotypes",
+    "snp_shard",
     "DataError",
     "DataWarning",
     "Table",

@@ -19,6 +19,12 @@ __all__ = ["genotype_kernel", "kernel_encoder_weights", "standardized_columns",
            "genotype_transpose_product"]
 
 
+def _sharded(genotypes) -> bool:
+    """Whether ``genotypes`` is split across processes (:class:`ShardedGenotypes`):
+    the functions here then hand the work to its collective methods."""
+    return bool(getattr(genotypes, "is_sharded", False))
+
+
 def _values(genotypes) -> np.ndarray:
     values = genotypes.values if isinstance(genotypes, Genotypes) else np.asarray(genotypes)
     if values.dtype != np.int8 or values.ndim != 2:
@@ -33,7 +39,7 @@ def _values(genotypes) -> np.ndarray:
 def genotype_statistics(genotypes, rows=None):
     """Per-SNP training mean and scale (:meth:`Genotypes.mean_and_scale`) of an int8
     matrix or a :class:`Genotypes`, for the standardization of the functions here."""
-    if isinstance(genotypes, Genotypes):
+    if isinstance(genotypes, Genotypes) or _sharded(genotypes):
         return genotypes.mean_and_scale(rows)
     values = _values(genotypes)
     n_samples, n_snps = values.shape
@@ -104,6 +110,9 @@ def genotype_kernel(genotypes, reference_rows, *, rows=None, mean=None, scale=No
     >>> genotype_kernel(g, [0, 1], dtype=np.float64).round(3).tolist()
     [[0.667, -0.667], [-0.667, 0.667], [0.0, 0.0]]
     """
+    if _sharded(genotypes):
+        return genotypes.kernel(reference_rows, rows=rows, mean=mean, scale=scale,
+                                block_size=block_size, dtype=dtype)
     values = _values(genotypes)
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
@@ -151,17 +160,25 @@ def kernel_encoder_weights(dual_coef, genotypes, reference_rows, *, mean=None,
     -------
     ndarray of shape (n_snps, encoder_dim), float64
     """
-    values = _values(genotypes)
-    reference = _row_index(reference_rows, values.shape[0])
-    ref_rows = np.arange(values.shape[0])[reference]
+    if _sharded(genotypes):
+        n_samples, n_snps = genotypes.n_samples, genotypes.n_snps
+        if mean is None:
+            mean, scale = genotypes.mean_and_scale(reference_rows)
+    else:
+        values = _values(genotypes)
+        n_samples, n_snps = values.shape
+    reference = _row_index(reference_rows, n_samples)
+    ref_rows = np.arange(n_samples)[reference]
     dual_coef = np.asarray(dual_coef, dtype=np.float64)
     if dual_coef.ndim != 2 or dual_coef.shape[0] != ref_rows.size:
         raise DataError(f"dual_coef must have one row per reference sample "
                         f"({ref_rows.size}); got shape {dual_coef.shape}.")
-    mean, scale = _statistics(values, reference, mean, scale)
-    weights = genotype_transpose_product(values, ref_rows, dual_coef, mean, scale,
+    if not _sharded(genotypes):
+        mean, scale = _statistics(values, reference, mean, scale)
+        genotypes = values
+    weights = genotype_transpose_product(genotypes, ref_rows, dual_coef, mean, scale,
                                          block_size=block_size, dtype=np.float64)
-    return weights / max(values.shape[1], 1)
+    return weights / max(n_snps, 1)
 
 
 def standardized_columns(genotypes, rows, columns, mean, scale, *,
@@ -181,6 +198,8 @@ def standardized_columns(genotypes, rows, columns, mean, scale, *,
     -------
     ndarray of shape (len(rows), len(columns)); missing calls are 0.
     """
+    if _sharded(genotypes):
+        return genotypes.standardized_columns(rows, columns, mean, scale, dtype=dtype)
     values = _values(genotypes)
     rows = np.asarray(rows, dtype=np.intp)
     columns = np.asarray(columns, dtype=np.intp)
@@ -211,6 +230,9 @@ def genotype_transpose_product(genotypes, rows, right, mean, scale, *,
     -------
     ndarray of shape (n_snps, k), float64
     """
+    if _sharded(genotypes):
+        return genotypes.transpose_product(rows, right, mean, scale,
+                                           block_size=block_size, dtype=dtype)
     values = _values(genotypes)
     rows = np.asarray(rows, dtype=np.intp)
     right = np.asarray(right, dtype=dtype)

@@ -20,6 +20,7 @@ import pandas as pd
 from ._columns import parse_column, text_ids
 from ._errors import DataError, DataWarning, examples_of
 from ._plink import read_plink, read_plink_metadata, refuse_repeated, repeated_snp_ids
+from ._sharded import ShardedGenotypes, snp_shard
 from ._table import Table, match_samples
 from ._tables import TableFormat, read_raw_table, unnamed_index_hint
 from ._target import read_target
@@ -222,7 +223,7 @@ def read_clinical(path, *, target: str, id_column: str, categorical=None, numeri
 def read_table(clinical_path, *, target: str, id_column: str, plink_prefix=None,
                categorical=None, numeric=None, drop=None, min_samples: int = 10,
                separator=None, decimal: str = ".", na_values=None,
-               positive_class=None) -> Table:
+               positive_class=None, snp_shard_of=None) -> Table:
     """Read a clinical table and, optionally, a PLINK fileset into one :class:`Table`.
 
     The outcome and sample ids come from the clinical file; genotypes, when given,
@@ -242,6 +243,9 @@ def read_table(clinical_path, *, target: str, id_column: str, plink_prefix=None,
         The positive class of a binary target (compared as text, or as a number for
         numeric labels); stored in :attr:`Table.positive_class`. None: decided from
         the labels when the task is known (:func:`riata.data.positive_label`).
+    snp_shard_of : tuple (rank, world_size), default=None
+        In a torch.distributed job: read only this rank's contiguous SNP range
+        (:func:`snp_shard`) and return :class:`ShardedGenotypes`; None reads every SNP.
 
     Returns
     -------
@@ -275,7 +279,7 @@ def read_table(clinical_path, *, target: str, id_column: str, plink_prefix=None,
             ids, fam["iid"].to_numpy(dtype=str), min_samples=min_samples,
             clinical_source=f"column '{id_column}' of '{clinical_path}'",
             genotype_source=f"'{paths['.fam']}'")
-        genotypes = read_plink(plink_prefix, sample_ids=ids[rows], metadata=metadata)
+        genotypes = _read_genotypes(plink_prefix, ids[rows], metadata, snp_shard_of)
         frame, y, ids = frame.iloc[rows], y[rows], ids[rows]
     return Table(clinical=frame if frame.shape[1] else None, genotypes=genotypes, y=y,
                  sample_ids=ids, target_name=target, dropped_columns=dropped,
@@ -296,3 +300,19 @@ def _label_of(y: np.ndarray, requested, target: str, path):
     raise DataError(f"Clinical file '{path}': the positive class {requested!r} "
                     f"(--positive-class) is not a value of the target column "
                     f"'{target}'; its values are {examples_of(labels, k=10)}.")
+
+
+def _read_genotypes(prefix, sample_ids, metadata, shard_of):
+    """The matched samples' genotypes: every SNP, or one rank's range of them."""
+    if shard_of is None:
+        return read_plink(prefix, sample_ids=sample_ids, metadata=metadata)
+    _, bim, _ = metadata
+    start, stop = snp_shard(len(bim), *shard_of)
+    local = read_plink(prefix, sample_ids=sample_ids, snp_index=np.arange(start, stop),
+                       metadata=metadata)
+    return ShardedGenotypes(
+        local, start=start, snp_names=bim["snp"].to_numpy(dtype=str),
+        chromosome=bim["chromosome"].to_numpy(dtype=str),
+        bp_position=bim["bp_position"].to_numpy(),
+        allele_1=bim["allele_1"].to_numpy(dtype=str),
+        allele_2=bim["allele_2"].to_numpy(dtype=str))

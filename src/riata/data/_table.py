@@ -208,6 +208,14 @@ class Genotypes:
         out[block == MISSING_GENOTYPE] = 0
         return out
 
+    def missing_calls(self, rows=None, *, block_size: int = 1024) -> int:
+        """Number of missing calls (``-127``) among ``rows`` (all rows when None),
+        counted ``block_size`` rows at a time."""
+        index = np.arange(self.n_samples)[_row_index(rows, self.n_samples)]
+        return int(sum(np.count_nonzero(self.values[index[s:s + block_size]]
+                                        == MISSING_GENOTYPE)
+                       for s in range(0, index.size, block_size)))
+
     def subset(self, rows) -> Genotypes:
         """A new :class:`Genotypes` with the given rows (a copy of those rows)."""
         index = _row_index(rows, self.n_samples)

@@ -171,13 +171,15 @@ class NetworkWorkingSetModel:
 
 
 class _Genotypes:
-    """The int8 genotypes of the training and validation rows, standardized on demand."""
+    """The int8 genotypes of the training and validation rows, standardized on demand
+    (an int8 array, a :class:`riata.data.Genotypes` or a
+    :class:`riata.data.ShardedGenotypes`)."""
 
     def __init__(self, values, mean, scale, train_rows, valid_rows, dtype):
         self.values, self.mean, self.scale, self.dtype = values, mean, scale, dtype
         self.train_rows = np.asarray(train_rows)
         self.valid_rows = None if valid_rows is None else np.asarray(valid_rows)
-        self.n_snps = values.shape[1]
+        self.n_snps = values.n_snps if hasattr(values, "n_snps") else values.shape[1]
 
     def design(self, plain, rows, cols) -> np.ndarray:
         if not len(cols):
@@ -225,9 +227,13 @@ def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genot
         ``plain_alpha``, the plain columns refitted on the fold's rows first), the
         alpha is chosen from the pooled held-out loss, and the path is refitted on
         every training row down to it.
-    genotypes : ndarray of int8, shape (n_samples, n_snps), or Genotypes
+    genotypes : ndarray of int8, shape (n_samples, n_snps), Genotypes or ShardedGenotypes
         All samples; ``train_rows`` / ``valid_rows`` index into it, in the order of
         ``X_plain`` and ``validation_data``. Missing calls (-127) count as the mean.
+        With :class:`riata.data.ShardedGenotypes` (the SNPs split across the ranks of
+        a torch.distributed job) every rank calls this with the same arguments and
+        walks the same path: the passes over all SNPs are split by rank and summed,
+        the model on the working set is fitted on every rank alike.
     train_rows, valid_rows : array-like of int
     mean, scale : ndarray of shape (n_snps,)
         Standardization from the training rows.
@@ -287,8 +293,12 @@ def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genot
     if (validation_data is None) == (cv is None):
         raise ValueError("fit_genotype_path needs exactly one of validation_data (with "
                          "valid_rows) and cv.")
-    values = np.asarray(getattr(genotypes, "values", genotypes))
-    if values.shape[1] == 0:
+    # A Genotypes (or ShardedGenotypes: the SNPs split across processes) is passed
+    # on as it is, so that riata.data's functions combine the ranks; a bare int8
+    # array is used directly.
+    values = (genotypes if hasattr(genotypes, "n_snps")
+              else np.asarray(genotypes))
+    if (values.n_snps if hasattr(values, "n_snps") else values.shape[1]) == 0:
         raise ValueError("fit_genotype_path needs at least one SNP; genotypes has 0 "
                          "columns.")
     X_plain, y = np.asarray(X_plain, dtype=dtype), np.asarray(y)

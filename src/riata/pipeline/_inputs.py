@@ -18,7 +18,6 @@ from functools import cached_property
 import numpy as np
 
 from ..data import (
-    MISSING_GENOTYPE,
     ClinicalEncoder,
     DataError,
     DataWarning,
@@ -204,7 +203,7 @@ def prepare_inputs(table: Table, *, task: str = "auto", max_classes: int = 10,
     calls = {}
     if table.genotypes is not None:
         mean, scale = table.genotypes.mean_and_scale(split.train)
-        calls = {name: _missing_calls(table.genotypes, rows) for name, rows in split.items()}
+        calls = {name: table.genotypes.missing_calls(rows) for name, rows in split.items()}
         if sum(calls.values()):
             notes.add(f"{sum(calls.values())} missing genotype call(s) ({calls['train']} "
                       f"train, {calls['valid']} validation, {calls['test']} test) were "
@@ -214,14 +213,6 @@ def prepare_inputs(table: Table, *, task: str = "auto", max_classes: int = 10,
                           genotype_mean=mean, genotype_scale=scale,
                           missing_values=missing_values, missing_calls=calls,
                           positive_class=positive, positive_reason=reason)
-
-
-def _missing_calls(genotypes: Genotypes, rows, block: int = 1024) -> int:
-    total = 0
-    for start in range(0, rows.size, block):
-        values = genotypes.values[rows[start:start + block]]
-        total += int(np.count_nonzero(values == MISSING_GENOTYPE))
-    return total
 
 
 def _encode_clinical(table: Table, split: Split, missing: str, notes: Notes, source: str):

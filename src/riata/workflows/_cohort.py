@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 import time
 import warnings
 from dataclasses import MISSING, dataclass, fields
@@ -20,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from .._files import is_inside
-from ..data import DataError, DataWarning, plink_fileset_paths, read_table
+from ..data import DataError, DataWarning, plink_fileset_paths, read_table, snp_shard
+from ..distributed import ProcessGroup
 from ..io import save_model
 from ..pipeline import (
     THRESHOLD_RULE,
@@ -105,7 +107,7 @@ class CohortFitResult:
 
 def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
                on_warning=None, options_given: dict | None = None,
-               protect=()) -> CohortFitResult:
+               protect=(), process_group=None) -> CohortFitResult:
     """Fit, score and report a sparse network on a cohort's files.
 
     Reads ``config.clinical`` (and the PLINK fileset ``config.genotypes``), matches
@@ -143,6 +145,12 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
         Other input files (a settings file) that, like the clinical file and the
         PLINK fileset, must not lie inside ``out_dir``: replacing the run directory
         would delete them.
+    process_group : riata.distributed.ProcessGroup, default=None
+        In a torchrun job (:func:`riata.distributed.join_process_group`): each rank
+        reads its SNP range, every rank runs the same fits, and rank 0 alone writes
+        ``out_dir`` (the other ranks write to a temporary directory they delete), so
+        that every rank makes the same collective calls; ``config.json`` records the
+        world size and each rank's SNP range. None: one process.
 
     Returns
     -------
@@ -172,13 +180,15 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
                         f"{type(config).__name__}.")
     if not isinstance(overwrite, bool):
         raise TypeError(f"'overwrite' must be true or false; got {overwrite!r}.")
+    group = ProcessGroup() if process_group is None else process_group
     out = Path(os.fspath(out_dir))
     _refuse_inputs_inside(out, config, protect)
     check_run_directory(out, overwrite)
+    group.barrier()  # every rank has checked out_dir before rank 0 may fill it
     started = time.perf_counter()
     notes = Notes(on_warning)
     clinical_path = Path(config.clinical)
-    table = _read(config, notes)
+    table = _read(config, notes, group.shard)
     source = f"Clinical file '{clinical_path}'"
     inputs = prepare_inputs(table, task=config.task, max_classes=config.max_classes,
                             test_size=config.test_size, valid_size=config.valid_size,
@@ -198,6 +208,8 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
     estimator, snp_stats = deployable_model(models["network"], inputs)
     threshold = run.scores["network"].get("threshold")
     document = _config_document(config, run, overwrite, options_given, started)
+    if group.world_size > 1:
+        document["distributed"] = _distributed_section(group, inputs.n_snps)
 
     def save(directory: Path) -> None:
         fitted = models["network"]
@@ -215,14 +227,29 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
                              "clinical_feature_names": list(inputs.clinical_names),
                              "penalty": config.penalty, "alpha": fitted.alpha})
 
-    path = write_run_directory(out, run, document, overwrite=overwrite, save=save,
-                               title=f"riata fit: {config.target} in "
-                                     f"{clinical_path.name}")
+    title = f"riata fit: {config.target} in {clinical_path.name}"
+    if group.is_writer:
+        path = write_run_directory(out, run, document, overwrite=overwrite, save=save,
+                                   title=title)
+    else:  # the same work as rank 0 (its collective calls), thrown away
+        with tempfile.TemporaryDirectory(prefix="riata-rank") as scratch:
+            write_run_directory(Path(scratch) / "run", run, document, save=save,
+                                title=title)
+        path = out
+    group.barrier()  # the run directory is in place when any rank returns
     return CohortFitResult(run=dataclasses.replace(run, run_dir=path),
                            estimator=estimator, run_dir=path)
 
 
-def _read(config: CohortFitConfig, notes: Notes):
+def _distributed_section(group, n_snps: int) -> dict:
+    """``config.json``'s record of a torchrun job: who read which SNPs."""
+    return {"world_size": group.world_size, "backend": group.backend,
+            "split": "by SNP: each rank reads and owns one contiguous range",
+            "snp_ranges": [list(snp_shard(n_snps, r, group.world_size))
+                           for r in range(group.world_size)]}
+
+
+def _read(config: CohortFitConfig, notes: Notes, shard_of=None):
     clinical_path = Path(config.clinical)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
@@ -232,7 +259,7 @@ def _read(config: CohortFitConfig, notes: Notes):
             numeric=list(config.numeric) or None, drop=list(config.drop) or None,
             min_samples=config.min_samples, separator=config.separator,
             decimal=config.decimal, na_values=list(config.na_values) or None,
-            positive_class=config.positive_class)
+            positive_class=config.positive_class, snp_shard_of=shard_of)
     notes.collect(caught)
     return table
 

@@ -1,0 +1,80 @@
+"""``torchrun --standalone --nproc-per-node N -m riata fit`` writes the run directory of
+``riata fit``: the same selections, metrics within 1e-6, rank 0 alone writing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("bed_reader")
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "cli"))
+
+ARGS = ["--target", "chd", "--id", "pid", "--cv", "0", "--stability", "0",
+        "--n-alphas", "6", "--hidden", "4"]
+#: Columns that are timings, not results.
+TIMES = ("fit_seconds", "seconds")
+
+
+def _cohort(root: Path, make_frame, write_plink) -> list[str]:
+    frame = make_frame(400)
+    snps = write_plink(root / "geno", frame["pid"], n_snps=41, missing=5)
+    rng = np.random.default_rng(3)
+    dose = np.nan_to_num(snps[:, 7], nan=1.0)
+    logit = 0.1 * (frame.age - 55) + 0.9 * (frame.sex == "M") + 1.5 * (dose - 1) - 0.3
+    frame["chd"] = (rng.random(len(frame)) < 1 / (1 + np.exp(-logit))).astype(int)
+    frame.to_csv(root / "clinical.csv", index=False)
+    return ["--clinical", str(root / "clinical.csv"), "--genotypes", str(root / "geno"),
+            *ARGS]
+
+
+def _run(command, cwd):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def _table(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return frame.drop(columns=[c for c in frame.columns if c in TIMES])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_ranks", [2, 3])
+def test_torchrun_fit_equals_one_process(tmp_path, n_ranks, make_frame, write_plink):
+    args = _cohort(tmp_path, make_frame, write_plink)
+    _run([sys.executable, "-m", "riata", "fit", *args, "--out", "single"], tmp_path)
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
+    assert torchrun, "torchrun is installed with torch"
+    done = _run([torchrun, "--standalone", "--nproc-per-node", str(n_ranks), "-m",
+                 "riata", "fit", *args, "--out", "ranks"], tmp_path)
+    assert done.stdout.count("run directory:") == 1  # rank 0 alone speaks
+    single, ranks = tmp_path / "single", tmp_path / "ranks"
+    assert sorted(p.name for p in single.iterdir()) == sorted(p.name for p in
+                                                              ranks.iterdir())
+    a, b = _table(single / "results.csv"), _table(ranks / "results.csv")
+    numeric = a.select_dtypes("number").columns
+    pd.testing.assert_frame_equal(a.drop(columns=numeric), b.drop(columns=numeric))
+    np.testing.assert_allclose(a[numeric].to_numpy(float), b[numeric].to_numpy(float),
+                               rtol=1e-6, atol=1e-9)
+    for name in ("selected_variables.csv", "selected_snps.csv"):
+        pd.testing.assert_frame_equal(_table(single / name), _table(ranks / name),
+                                      rtol=1e-6)
+    assert _table(single / "selected_snps.csv").shape[0] >= 1  # SNPs were selected
+    config = json.loads((ranks / "config.json").read_text())["distributed"]
+    assert config["world_size"] == n_ranks and config["backend"] == "gloo"
+    ranges = config["snp_ranges"]
+    assert ranges[0][0] == 0 and ranges[-1][1] == 41
+    assert all(r[1] == s[0] for r, s in zip(ranges, ranges[1:]))
+    assert not list(tmp_path.glob(".*"))  # no staging directory left behind
