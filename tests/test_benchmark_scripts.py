@@ -86,3 +86,21 @@ def test_compare_penalty_modes_rejects_unknown_dataset(penalty_modes):
         penalty_modes.parse_args(["--dataset", "iris"])
     with pytest.raises(ValueError, match="breast_cancer"):
         penalty_modes.load_split("iris", 0)
+
+
+def test_distributed_path_runs_on_one_and_two_ranks_and_selects_alike():
+    # A subprocess: the spawned ranks import the script by its own name.
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "distributed_path.py"), "--samples", "400",
+         "--snps", "3000", "--causal", "3", "--quick", "--configs", "1x1", "2x1"],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = [line for line in done.stdout.splitlines() if line.startswith("| ")][1:]
+    assert [row.split("|")[1].strip() for row in table] == ["1", "2"]
+    assert all(row.rstrip(" |").endswith("True") for row in table)
+    # one rank exchanges nothing; two exchange one number per SNP per KKT pass
+    assert float(table[0].split("|")[6]) == 0.0
+    assert abs(float(table[1].split("|")[6]) - 3000 * 8 / 2**20) < 0.001

@@ -209,7 +209,8 @@ def standardized_columns(genotypes, rows, columns, mean, scale, *,
 
 
 def genotype_transpose_product(genotypes, rows, right, mean, scale, *,
-                               block_size: int = 4096, dtype=np.float32) -> np.ndarray:
+                               block_size: int = 4096, dtype=np.float32,
+                               per_snp=None) -> np.ndarray:
     """``Z[rows]^T @ right`` for every SNP, from int8 genotypes in blocks of SNPs.
 
     The gradient of a linear encoder's weights for all SNPs at once (``right`` is the
@@ -225,14 +226,20 @@ def genotype_transpose_product(genotypes, rows, right, mean, scale, *,
     block_size : int, default=4096
     dtype : {np.float32, np.float64}, default=np.float32
         Of the standardized blocks and their products.
+    per_snp : callable, optional
+        Applied to each block's product, ``(block, k) -> (block,)``: one number per
+        SNP (e.g. its critical alpha), returned instead of the product. With
+        :class:`ShardedGenotypes` the ranks then exchange ``n_snps`` numbers, not
+        ``n_snps * k``.
 
     Returns
     -------
-    ndarray of shape (n_snps, k), float64
+    ndarray of shape (n_snps, k), or (n_snps,) with ``per_snp``; float64
     """
     if _sharded(genotypes):
         return genotypes.transpose_product(rows, right, mean, scale,
-                                           block_size=block_size, dtype=dtype)
+                                           block_size=block_size, dtype=dtype,
+                                           per_snp=per_snp)
     values = _values(genotypes)
     rows = np.asarray(rows, dtype=np.intp)
     right = np.asarray(right, dtype=dtype)
@@ -241,9 +248,10 @@ def genotype_transpose_product(genotypes, rows, right, mean, scale, *,
                         f"got shape {right.shape}.")
     mean, scale = _statistics(values, None, mean, scale)
     n_snps = values.shape[1]
-    out = np.empty((n_snps, right.shape[1]))
+    out = np.empty((n_snps,) if per_snp is not None else (n_snps, right.shape[1]))
     for start in range(0, n_snps, block_size):
         cols = slice(start, min(start + block_size, n_snps))
         z = _standardized_block(values, rows, cols, mean, scale, dtype)
-        out[cols] = z.T @ right
+        product = z.T @ right
+        out[cols] = product if per_snp is None else per_snp(product)
     return out

@@ -137,17 +137,19 @@ class ShardedGenotypes:
         return _all_reduce_sum(out)
 
     def transpose_product(self, rows, right, mean, scale, *, block_size: int = 4096,
-                          dtype=np.float32) -> np.ndarray:
-        """As :func:`riata.data.genotype_transpose_product`: ``(n_snps, k)``, each
-        rank's rows computed locally."""
+                          dtype=np.float32, per_snp=None) -> np.ndarray:
+        """As :func:`riata.data.genotype_transpose_product`: ``(n_snps, k)`` (or
+        ``(n_snps,)`` with ``per_snp``, applied locally before the exchange), each
+        rank's SNPs computed locally."""
         from ._kernel import genotype_transpose_product
 
         right = np.asarray(right)
-        out = np.zeros((self.n_snps, right.shape[1] if right.ndim == 2 else 0))
+        width = () if per_snp is not None else (right.shape[1],)
+        out = np.zeros((self.n_snps, *width))
         if self.stop > self.start:
             out[self.start:self.stop] = genotype_transpose_product(
                 self.local.values, rows, right, self._own(mean), self._own(scale),
-                block_size=block_size, dtype=dtype)
+                block_size=block_size, dtype=dtype, per_snp=per_snp)
         return _all_reduce_sum(out)
 
     def kernel(self, reference_rows, *, rows=None, mean=None, scale=None,

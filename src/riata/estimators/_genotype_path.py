@@ -9,9 +9,9 @@ a float copy of all SNPs, only ``n x |working set|`` blocks, so the path runs at
 500,000 SNPs in the memory of a few thousand.
 
 The model solved on each working set is anything that follows
-:class:`WorkingSetModel`: :class:`NetworkWorkingSetModel` wraps a riata network (the
-SNPs are first-layer inputs beside the plain ones), and
-:class:`riata.baselines.LassoWorkingSetModel` a linear model solved by skglm.
+:class:`WorkingSetModel`; :class:`NetworkWorkingSetModel` wraps a riata estimator
+(the SNPs are first-layer inputs beside the plain ones): a network, or, without hidden
+layers, the group-lasso linear model of the ``lasso_all_inputs`` baseline.
 """
 
 from __future__ import annotations
@@ -188,10 +188,10 @@ class _Genotypes:
                                      dtype=self.dtype)
         return np.hstack([np.asarray(plain, dtype=self.dtype), block])
 
-    def gradient(self, right) -> np.ndarray:
-        """``Z_train^T right`` for every SNP: ``(n_snps, k)``."""
+    def per_snp(self, right, fn) -> np.ndarray:
+        """``fn`` of each SNP's ``Z_train^T right`` row: ``(n_snps,)``."""
         return genotype_transpose_product(self.values, self.train_rows, right, self.mean,
-                                          self.scale)
+                                          self.scale, per_snp=fn)
 
 
 def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genotypes,
@@ -427,8 +427,10 @@ class _PathSolver:
 
     def _criticals(self, X_train) -> np.ndarray:
         """Critical alpha of every SNP at the current weights (one int8 pass)."""
-        grad = self.geno.gradient(self.model.output_gradient(X_train, self.y))
-        return self.model.critical_alpha(grad.T)
+        # One number per SNP leaves each block (and, with the SNPs split across
+        # processes, each rank): the critical alpha of a column depends on it alone.
+        return self.geno.per_snp(self.model.output_gradient(X_train, self.y),
+                                 lambda block: self.model.critical_alpha(block.T))
 
     def start(self) -> float:
         """Start the model; return alpha_max (SNPs, and plain inputs when they share it).
