@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from riata.data import DataError, DataWarning, assemble_features
 from riata.io import load_model
@@ -125,7 +126,7 @@ def test_config_holds_overrides_only():
     assert network.seed == 4 and network.kind == "network"
 
 
-@pytest.mark.parametrize("penalty", ["l2", "group-lasso"])
+@pytest.mark.parametrize("penalty", ["l2", "group-lasso", "hierarchical"])
 def test_the_saved_model_computes_what_the_network_trained(cohort, penalty):
     """A kernel network is saved as one weight per SNP, a SNP network keeps its SNPs:
     both predict the test rows as the trained network does."""
@@ -144,6 +145,25 @@ def test_the_saved_model_computes_what_the_network_trained(cohort, penalty):
     np.testing.assert_allclose(saved.predict_proba(X),
                                fitted.predict(inputs, "test")["proba"], rtol=0,
                                atol=1e-5)
+
+
+@pytest.mark.parametrize("genotypes", [True, False])
+def test_the_hierarchical_penalty_gets_the_network_it_needs(cohort, genotypes):
+    """LassoNet's penalty needs a skip path and full-batch steps; riata fit sets both
+    (pipeline.PENALTY_PARAMS) instead of failing in the middle of the fit."""
+    from riata.penalties import HierarchicalLasso
+
+    config = small_config(cohort, penalty="hierarchical",
+                          genotypes=cohort.genotypes if genotypes else None)
+    inputs = prepare_inputs(_table(config), seed=0)
+    spec = cohort_specs("hierarchical", has_genotypes=genotypes,
+                        task="classification")[0]
+    fitted = fit_model(spec, inputs, config.settings())
+    est = fitted.estimator
+    assert est.skip_connection and est.solver == "fista"
+    weight = torch.as_tensor(est.first_layer_weights_).T
+    assert HierarchicalLasso.feasible(weight, hierarchy=est.penalty.hierarchy,
+                                      rtol=1e-5)
 
 
 def _table(config):

@@ -21,7 +21,7 @@ from ..estimators import (
 from ..penalties import L2, make_penalty
 from ._inputs import PreparedInputs
 from ._notes import Notes
-from ._specs import KIND_PARAMS, ModelSpec
+from ._specs import KIND_PARAMS, PENALTY_PARAMS, ModelSpec
 
 __all__ = ["PipelineSettings", "FittedModel", "fit_model"]
 
@@ -157,6 +157,7 @@ def _estimator(spec: ModelSpec, inputs: PreparedInputs, settings: PipelineSettin
     alpha = 1.0 if settings.alpha is None else float(settings.alpha)
     params = dict(KIND_PARAMS[spec.kind])
     if spec.is_network:
+        params.update(PENALTY_PARAMS.get(spec.penalty, {}))
         params.update(dict(settings.network))
     params.update(dict(spec.params))
     params.setdefault("random_state", spec.seed)

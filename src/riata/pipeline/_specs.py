@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..penalties import PENALTY_NAMES
 
-__all__ = ["ModelSpec", "KINDS", "INPUTS", "SPARSE_PENALTIES", "KIND_PARAMS",
+__all__ = ["ModelSpec", "KINDS", "INPUTS", "SPARSE_PENALTIES", "KIND_PARAMS", "PENALTY_PARAMS",
            "case_study_specs", "cohort_specs"]
 
 #: What a spec can be:
@@ -34,6 +34,13 @@ KIND_PARAMS = {
     "network": {},
     "snp_network": {"skip_connection": True, "solver": "fista", "max_epochs": 2000,
                     "tol": 1e-6, "n_iter_no_change": 5},
+}
+
+#: Estimator settings a penalty needs, over the kind's: LassoNet's hierarchy acts on a
+#: first layer with a skip path, and its prox takes one step for the whole layer (no
+#: Adam), so its networks train full batch with FISTA.
+PENALTY_PARAMS = {
+    "hierarchical": {"skip_connection": True, "solver": "fista"},
 }
 
 
