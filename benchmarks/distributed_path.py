@@ -10,7 +10,8 @@ each configuration (processes x torch threads per process):
     (``per_snp``, as the working-set path does after each fit to get every SNP's
     critical alpha; the pass that reads all genotypes), best of ``--repeats``;
 (b) the *SNP path*: :func:`riata.estimators.fit_genotype_path` with riata's SNP
-    network (20 hidden units, a skip path, group lasso, full-batch FISTA) over
+    network (20 hidden units, a skip path, group lasso, the deeper layers' ridge
+    equal to alpha, full-batch FISTA) over
     ``--n-alphas`` alphas chosen on the validation rows.
 
 With one process the genotypes are a plain :class:`riata.data.Genotypes`; with several,
@@ -125,9 +126,11 @@ def measure(genotypes, data, args) -> dict:
                                    per_snp=lambda block: np.linalg.norm(block, axis=1))
         times.append(time.perf_counter() - started)
     kkt_bytes = (sent["bytes"] - before) // args.repeats
+    # hidden_alpha="penalty": the deeper layers' ridge follows alpha, so that the
+    # hidden units cannot fit noise SNPs cheaply (as tests/estimators' SNP paths do).
     est = SparseMLPClassifier((20,), penalty=GroupLasso(), skip_connection=True,
-                              solver="fista", max_epochs=args.max_epochs, tol=1e-6,
-                              random_state=0)
+                              hidden_alpha="penalty", solver="fista",
+                              max_epochs=args.max_epochs, tol=1e-6, random_state=0)
     before, started = sent["bytes"], time.perf_counter()
     path = fit_genotype_path(
         est, data["clinical"][train], data["y"][train],
