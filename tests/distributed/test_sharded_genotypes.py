@@ -131,7 +131,7 @@ def _sharded_path(rank, world_size):
     return _path(_shard(g, rank, world_size), clinical, y, train, valid)
 
 
-@pytest.mark.parametrize("world_size", [2, 3])
+@pytest.mark.parametrize("world_size", [2, pytest.param(3, marks=pytest.mark.slow)])
 def test_a_snp_path_over_shards_equals_the_single_process_path(world_size):
     g, clinical, y, train, valid = _problem()
     single = _path(g, clinical, y, train, valid)
