@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._errors import DataError
-from ._table import MISSING_GENOTYPE, Genotypes, _row_index
+from ._table import MISSING_GENOTYPE, SNP_CHUNK, Genotypes, _row_index
 
 __all__ = ["genotype_kernel", "kernel_encoder_weights", "standardized_columns",
            "genotype_transpose_product"]
@@ -249,9 +249,14 @@ def genotype_transpose_product(genotypes, rows, right, mean, scale, *,
     mean, scale = _statistics(values, None, mean, scale)
     n_snps = values.shape[1]
     out = np.empty((n_snps,) if per_snp is not None else (n_snps, right.shape[1]))
+    # Blocks of whole SNP_CHUNKs are standardized at once; each chunk is its own product,
+    # so that a SNP's value does not depend on block_size or on a split over processes.
+    block_size = max(SNP_CHUNK, block_size - block_size % SNP_CHUNK)
     for start in range(0, n_snps, block_size):
         cols = slice(start, min(start + block_size, n_snps))
         z = _standardized_block(values, rows, cols, mean, scale, dtype)
-        product = z.T @ right
+        product = np.empty((z.shape[1], right.shape[1]))
+        for a in range(0, z.shape[1], SNP_CHUNK):
+            product[a:a + SNP_CHUNK] = z[:, a:a + SNP_CHUNK].T @ right
         out[cols] = product if per_snp is None else per_snp(product)
     return out

@@ -5,8 +5,9 @@ and the metadata of all SNPs. The operations riata runs over all SNPs — per-SN
 statistics, the standardized columns of a working set, the transpose product of the
 KKT checks, the genotype kernel — are computed on each rank's range and summed with
 one ``all_reduce``: a rank contributes its own SNPs and zeros elsewhere, so sums of
-per-SNP results are exact and only the kernel (a sum over SNPs) is rounded in another
-order than in one process. Every rank must call them in the same order (all ranks run
+per-SNP results are exact; with ranges aligned to :data:`SNP_CHUNK` the per-SNP
+products are the very computations of one process, and only the kernel (a sum over
+SNPs) is rounded in another order. Every rank must call them in the same order (all ranks run
 the same code on the same replicated inputs).
 """
 
@@ -17,20 +18,31 @@ import torch
 import torch.distributed as dist
 
 from ._errors import DataError
-from ._table import Genotypes
+from ._table import SNP_CHUNK, Genotypes
 
-__all__ = ["ShardedGenotypes", "snp_shard"]
+__all__ = ["ShardedGenotypes", "snp_shard", "SNP_CHUNK"]
 
 
-def snp_shard(n_snps: int, rank: int, world_size: int) -> tuple[int, int]:
-    """The contiguous SNP range ``[start, stop)`` of ``rank``: ``n_snps`` split into
-    ``world_size`` ranges whose sizes differ by at most one, the larger ones first
-    (``numpy.array_split``'s convention)."""
+def snp_shard(n_snps: int, rank: int, world_size: int, *,
+              align: int = SNP_CHUNK) -> tuple[int, int]:
+    """The contiguous SNP range ``[start, stop)`` of ``rank``.
+
+    The SNPs are cut into chunks of ``align`` (the last one shorter), and the chunks are
+    split into ``world_size`` runs whose lengths differ by at most one, the longer
+    ones first (``numpy.array_split``'s convention). Aligned to
+    :data:`SNP_CHUNK`, every rank multiplies exactly the SNP chunks one process would
+    (:func:`genotype_transpose_product`), so its per-SNP results are bitwise those of
+    one process. With fewer chunks than ranks the last ranks get empty ranges.
+    """
     if world_size < 1 or not 0 <= rank < world_size:
         raise ValueError(f"rank {rank} is not in a world of {world_size} process(es).")
-    base, extra = divmod(int(n_snps), int(world_size))
-    start = rank * base + min(rank, extra)
-    return start, start + base + (rank < extra)
+    if align < 1:
+        raise ValueError(f"align must be >= 1; got {align}.")
+    n_chunks = -(-int(n_snps) // align)
+    base, extra = divmod(n_chunks, int(world_size))
+    first = rank * base + min(rank, extra)
+    last = first + base + (rank < extra)
+    return min(first * align, n_snps), min(last * align, n_snps)
 
 
 def _all_reduce_sum(array: np.ndarray) -> np.ndarray:

@@ -12,6 +12,12 @@ from ._errors import DataError, DataWarning, examples_of
 
 __all__ = ["Genotypes", "Table", "MISSING_GENOTYPE", "match_samples"]
 
+#: SNPs per matrix product in the passes over all SNPs
+#: (:func:`riata.data.genotype_transpose_product`): each SNP's value is computed in the
+#: same chunk whatever the block size or the split of SNPs over processes, so it does not
+#: depend on either (a product's rounding can depend on its shape).
+SNP_CHUNK = 64
+
 #: Code of a missing genotype call in :attr:`Genotypes.values` (bed_reader's int8 code).
 MISSING_GENOTYPE = -127
 
