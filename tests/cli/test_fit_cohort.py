@@ -103,6 +103,12 @@ def test_fit_cohort_warns_by_default_and_keeps_an_existing_run(cohort):
     ({"network": {"hidden_layer_sizes": [0]}}, "'hidden_layer_sizes'"),
     ({"network": {"learning_rate_init": "fast"}}, "learning_rate_init"),
     ({"network": {"encoder": None}}, "unknown estimator parameter(s) ['encoder']"),
+    ({"penalty": "hierarchical", "network": {"solver": "adam"}},
+     "not 'adam''s per-coordinate steps; use solver 'fista'"),
+    ({"penalty": "hierarchical", "network": {"hidden_layer_sizes": []}},
+     "penalty 'hierarchical' needs a hidden layer"),
+    ({"penalty": "hierarchical", "network": {"skip_connection": False}},
+     "remove skip_connection = false"),
 ])
 def test_config_refuses_bad_settings_before_reading_anything(change, message):
     settings = {"clinical": "nowhere.csv", "target": "y", "id_column": "id", **change}

@@ -79,3 +79,16 @@ def test_torchrun_fit_equals_one_process(tmp_path, n_ranks, make_frame, write_pl
     assert ranges[0][0] == 0 and ranges[-1][1] == 200 and ranges[1][0] < 200
     assert all(r[1] == s[0] for r, s in zip(ranges, ranges[1:]))
     assert not list(tmp_path.glob(".*"))  # no staging directory left behind
+
+
+@pytest.mark.parametrize("rank, speaks", [("0", True), ("1", False)])
+def test_only_rank_0_prints_an_input_error(tmp_path, monkeypatch, capsys, rank, speaks):
+    """Every rank of a torchrun job meets the same input error; one message is enough
+    (each rank still exits with riata's code, 2)."""
+    from riata.cli import main
+
+    monkeypatch.setenv("RANK", rank)
+    code = main(["fit", "--clinical", str(tmp_path / "missing.csv"), "--target", "y",
+                 "--id", "id", "--out", str(tmp_path / "run")])
+    assert code == 2
+    assert ("missing.csv" in capsys.readouterr().err) is speaks

@@ -120,6 +120,17 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _error(text: str, *, input_error: bool = False) -> None:
+    """Print an error line. In a torchrun job an input error is printed by rank 0 only
+    (every rank reads the same files and meets the same error); any other error, which
+    may be one rank's own (memory, a disk), by every rank, naming it."""
+    rank = os.environ.get("RANK", "0") or "0"
+    if rank == "0":
+        print(text, file=sys.stderr)
+    elif not input_error:
+        print(f"[rank {rank}] {text}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     """Run the command line; return the exit code (0 success, non-zero on error)."""
     parser = build_parser()
@@ -133,31 +144,31 @@ def main(argv=None) -> int:
     except (ValueError, FileNotFoundError, ImportError) as exc:
         # riata's own errors (DataError is a ValueError) carry actionable messages:
         # print them without a traceback.
-        print(f"{name}: error: {_one_line(exc)}", file=sys.stderr)
+        _error(f"{name}: error: {_one_line(exc)}", input_error=True)
         return EXIT_ERROR
     except OSError as exc:  # permissions, a full disk, a vanished file
-        print(f"{name}: error: {_one_line(exc)}", file=sys.stderr)
+        _error(f"{name}: error: {_one_line(exc)}")
         return EXIT_ERROR
     except FloatingPointError as exc:  # training diverged; its text says what to do
-        print(f"{name}: error: {_one_line(exc)}", file=sys.stderr)
+        _error(f"{name}: error: {_one_line(exc)}")
         return EXIT_ERROR
     except MemoryError:
-        print(f"{name}: error: ran out of memory. Free memory, run on a machine with "
-              "more, or reduce the input (fewer SNPs, e.g. plink --extract, or fewer "
-              "samples).", file=sys.stderr)
+        _error(f"{name}: error: ran out of memory. Free memory, run on a machine with "
+               "more, or reduce the input (fewer SNPs, e.g. plink --extract, or fewer "
+               "samples).")
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print(f"{name}: interrupted (SIGINT); temporary files were removed and no "
-              "partial output was left.", file=sys.stderr)
+        _error(f"{name}: interrupted (SIGINT); temporary files were removed and no "
+               "partial output was left.")
         return 128 + signal.SIGINT
     except Stopped as stop:
-        print(f"{name}: stopped by {signal.Signals(stop.signum).name}; temporary files "
-              "were removed and no partial output was left.", file=sys.stderr)
+        _error(f"{name}: stopped by {signal.Signals(stop.signum).name}; temporary "
+               "files were removed and no partial output was left.")
         return 128 + stop.signum
     except Exception as exc:  # anything else is riata's fault, not the user's
         log = _bug_report(args.command, exc)
-        print(f"{name}: internal error (a bug in riata): {type(exc).__name__}: "
-              f"{_one_line(exc)}. Please report it with the log {log}", file=sys.stderr)
+        _error(f"{name}: internal error (a bug in riata): {type(exc).__name__}: "
+               f"{_one_line(exc)}. Please report it with the log {log}")
         return EXIT_BUG
     finally:
         _restore_handlers(previous)

@@ -189,6 +189,10 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
     notes = Notes(on_warning)
     clinical_path = Path(config.clinical)
     table = _read(config, notes, group.shard)
+    if group.world_size > 1 and table.genotypes is None:
+        notes.add(f"{group.world_size} processes were started, but without genotypes "
+                  "there is nothing to split: every process ran the whole fit (run "
+                  "riata fit without torchrun).")
     source = f"Clinical file '{clinical_path}'"
     inputs = prepare_inputs(table, task=config.task, max_classes=config.max_classes,
                             test_size=config.test_size, valid_size=config.valid_size,
@@ -244,7 +248,8 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
 def _distributed_section(group, n_snps: int) -> dict:
     """``config.json``'s record of a torchrun job: who read which SNPs."""
     return {"world_size": group.world_size, "backend": group.backend,
-            "split": "by SNP: each rank reads and owns one contiguous range",
+            "split": ("by SNP: each rank reads and owns one contiguous range" if n_snps
+                      else "nothing split (no genotypes): every rank ran the whole fit"),
             "snp_ranges": [list(snp_shard(n_snps, r, group.world_size))
                            for r in range(group.world_size)]}
 

@@ -66,7 +66,7 @@ class CohortFitConfig:
     max_classes : int >= 2, default=10
         Most classes a classification target may have.
     penalty : {"none", "l1", "l2", "elastic-net", "group-lasso", \
-"sparse-group-lasso"}, default="group-lasso"
+"sparse-group-lasso", "hierarchical"}, default="group-lasso"
         Penalty on the first-layer weights (see :func:`riata.penalties.make_penalty`);
         the groups are one per clinical variable and one per genetic unit.
     alpha : float >= 0, default=None
@@ -252,6 +252,27 @@ class CohortFitConfig:
             raise ValueError("'hidden_layer_sizes' must be a list of positive integers; "
                              f"got {hidden!r}.")
         SparseMLPClassifier(**self.network)._validate_params()
+        self._check_penalty_needs()
+
+    def _check_penalty_needs(self) -> None:
+        """Refuse, before any file is read, network settings the penalty cannot train
+        (``pipeline.PENALTY_PARAMS``: what the penalty sets, e.g. the hierarchical
+        penalty's skip path and full-batch steps)."""
+        from ..pipeline import PENALTY_PARAMS
+
+        needs = PENALTY_PARAMS.get(self.penalty, {})
+        if needs and self.network.get("hidden_layer_sizes", (None,)) == ():
+            raise ValueError(f"penalty '{self.penalty}' needs a hidden layer (its "
+                             "constraint ties each input's hidden weights to its linear "
+                             "skip weight); give --hidden a size.")
+        if needs.get("skip_connection") and self.network.get("skip_connection") is False:
+            raise ValueError(f"penalty '{self.penalty}' acts on the skip path, which it "
+                             "turns on; remove skip_connection = false.")
+        solver = self.network.get("solver")
+        if needs.get("solver") == "fista" and solver not in (None, "fista", "sgd"):
+            raise ValueError(f"penalty '{self.penalty}' takes one step for the whole "
+                             f"first layer, not {solver!r}'s per-coordinate steps; use "
+                             "solver 'fista' (its default here) or 'sgd'.")
 
     # -- derived ----------------------------------------------------------------------
     @staticmethod
