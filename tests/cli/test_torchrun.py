@@ -92,3 +92,13 @@ def test_only_rank_0_prints_an_input_error(tmp_path, monkeypatch, capsys, rank, 
                  "--id", "id", "--out", str(tmp_path / "run")])
     assert code == 2
     assert ("missing.csv" in capsys.readouterr().err) is speaks
+
+
+def test_other_commands_refuse_to_run_under_torchrun(tmp_path, monkeypatch, capsys):
+    from riata.cli import main
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    assert main(["casestudy", "--out", str(tmp_path / "cs")]) == 2
+    assert "only riata fit splits its work" in capsys.readouterr().err
+    assert not (tmp_path / "cs").exists()

@@ -140,6 +140,11 @@ def main(argv=None) -> int:
     name = f"riata {args.command}"
     previous = _install_stop_handlers()
     try:
+        if args.command != "fit" and int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+            # Every process would write the same outputs: refuse rather than race.
+            raise ValueError(f"{name} runs in one process; under torchrun only riata "
+                             "fit splits its work (docs/scale.md). Run it without "
+                             "torchrun.")
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, ImportError) as exc:
         # riata's own errors (DataError is a ValueError) carry actionable messages:
