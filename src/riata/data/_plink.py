@@ -30,7 +30,8 @@ from ._memory import check_memory, format_bytes
 from ._table import Genotypes
 from ._tables import check_file
 
-__all__ = ["read_plink", "read_plink_metadata", "repeated_snp_ids", "refuse_repeated"]
+__all__ = ["read_plink", "read_plink_metadata", "repeated_snp_ids", "refuse_repeated",
+           "bim_metadata"]
 
 _BED_MAGIC = b"\x6c\x1b\x01"
 #: SNPs whose last byte is checked for padding (spread over the file).
@@ -316,11 +317,17 @@ def read_plink(prefix, *, sample_ids=None, snp_index=None, metadata=None) -> Gen
     except Exception as err:  # the Rust reader raises several types
         raise DataError(f"PLINK .bed file '{paths['.bed']}' could not be read: "
                         f"{err}") from err
-    return Genotypes(
-        values=values, snp_names=bim["snp"].to_numpy(dtype=str)[columns],
-        chromosome=bim["chromosome"].to_numpy(dtype=str)[columns],
-        bp_position=bim["bp_position"].to_numpy()[columns],
-        sample_ids=fam_ids if index is None else fam_ids[index],
-        allele_1=bim["allele_1"].to_numpy(dtype=str)[columns],
-        allele_2=bim["allele_2"].to_numpy(dtype=str)[columns],
-    )
+    return Genotypes(values=values,
+                     sample_ids=fam_ids if index is None else fam_ids[index],
+                     **bim_metadata(bim, columns))
+
+
+def bim_metadata(bim, columns=None) -> dict:
+    """The per-SNP fields of :class:`Genotypes` from a .bim table (of ``columns``, or
+    every SNP): ``snp_names``, ``chromosome``, ``bp_position``, ``allele_1/2``."""
+    rows = slice(None) if columns is None else columns
+    return {"snp_names": bim["snp"].to_numpy(dtype=str)[rows],
+            "chromosome": bim["chromosome"].to_numpy(dtype=str)[rows],
+            "bp_position": bim["bp_position"].to_numpy()[rows],
+            "allele_1": bim["allele_1"].to_numpy(dtype=str)[rows],
+            "allele_2": bim["allele_2"].to_numpy(dtype=str)[rows]}

@@ -19,7 +19,13 @@ import pandas as pd
 
 from ._columns import parse_column, text_ids
 from ._errors import DataError, DataWarning, examples_of
-from ._plink import read_plink, read_plink_metadata, refuse_repeated, repeated_snp_ids
+from ._plink import (
+    bim_metadata,
+    read_plink,
+    read_plink_metadata,
+    refuse_repeated,
+    repeated_snp_ids,
+)
 from ._sharded import ShardedGenotypes, snp_shard
 from ._table import Table, match_samples
 from ._tables import TableFormat, read_raw_table, unnamed_index_hint
@@ -310,9 +316,4 @@ def _read_genotypes(prefix, sample_ids, metadata, shard_of):
     start, stop = snp_shard(len(bim), *shard_of)
     local = read_plink(prefix, sample_ids=sample_ids, snp_index=np.arange(start, stop),
                        metadata=metadata)
-    return ShardedGenotypes(
-        local, start=start, snp_names=bim["snp"].to_numpy(dtype=str),
-        chromosome=bim["chromosome"].to_numpy(dtype=str),
-        bp_position=bim["bp_position"].to_numpy(),
-        allele_1=bim["allele_1"].to_numpy(dtype=str),
-        allele_2=bim["allele_2"].to_numpy(dtype=str))
+    return ShardedGenotypes(local, start=start, **bim_metadata(bim))

@@ -124,10 +124,11 @@ class ShardedGenotypes:
     def mean_and_scale(self, rows=None, *, block_size: int = 1024):
         """As :meth:`Genotypes.mean_and_scale`, for all SNPs (exact integer sums per
         SNP, so equal to one process's)."""
-        mean, scale = np.zeros(self.n_snps), np.zeros(self.n_snps)
-        mean[self.start:self.stop], scale[self.start:self.stop] = \
-            self.local.mean_and_scale(rows, block_size=block_size)
-        return _all_reduce_sum(mean), _all_reduce_sum(scale)
+        both = np.zeros((2, self.n_snps))  # one exchange for the two statistics
+        both[:, self.start:self.stop] = self.local.mean_and_scale(rows,
+                                                                  block_size=block_size)
+        mean, scale = _all_reduce_sum(both)
+        return mean, scale
 
     def missing_calls(self, rows) -> int:
         """Number of missing calls among ``rows`` over all SNPs."""
