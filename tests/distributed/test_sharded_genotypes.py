@@ -116,7 +116,7 @@ def _problem():
     return g, clinical, y, train, valid
 
 
-def _path(genotypes, clinical, y, train, valid):
+def _path(genotypes, clinical, y, train, valid, **kwargs):
     mean, scale = genotypes.mean_and_scale(train)
     est = SparseMLPClassifier((4,), penalty=GroupLasso(), skip_connection=True,
                               hidden_alpha="penalty", solver="fista", max_epochs=1000,
@@ -125,7 +125,7 @@ def _path(genotypes, clinical, y, train, valid):
                              validation_data=(clinical[valid], y[valid]),
                              genotypes=genotypes, train_rows=train, valid_rows=valid,
                              mean=mean, scale=scale, n_alphas=12, min_working_set=5,
-                             dtype=np.float64)
+                             dtype=np.float64, **kwargs)
     return dict(alphas=path.alphas, alpha_max=path.alpha_max,
                 records=[(r.n_snps, r.working_set, r.rounds, r.max_kkt_outside,
                           r.valid_loss) for r in path.records],

@@ -24,11 +24,11 @@ from ..penalties import PENALTY_NAMES
 __all__ = ["add_parser", "run"]
 
 #: Keys of a --config file (and option destinations) that are not fields of
-#: CohortFitConfig: the run directory and whether to replace it.
-_RUN_KEYS = ("out", "overwrite")
+#: CohortFitConfig: the run directory, whether to replace it, the checkpoints.
+_RUN_KEYS = ("out", "overwrite", "checkpoint_dir")
 #: Option destinations and config keys named otherwise in CohortFitConfig.
 _RENAMED = {"id": "id_column"}
-_PATH_KEYS = ("clinical", "genotypes", "out")
+_PATH_KEYS = ("clinical", "genotypes", "out", "checkpoint_dir")
 
 _EPILOG = """\
 examples:
@@ -42,8 +42,9 @@ A --config file is TOML with flat keys: the data keys below (clinical, genotypes
 target, id, out, categorical, numeric, drop, separator, decimal, na_values,
 positive_class, missing, min_samples, task, max_classes, penalty, alpha, l1_ratio,
 n_alphas, eps, alpha_rule, cv, polish, stability, encoder_dim, test_size, valid_size,
-seed, overwrite) and the estimator's parameter names (hidden_layer_sizes, max_epochs,
-learning_rate_init, batch_size, n_iter_no_change, activation, dropout, solver, ...).
+seed, overwrite, checkpoint_dir) and the estimator's parameter names
+(hidden_layer_sizes, max_epochs, learning_rate_init, batch_size, n_iter_no_change,
+activation, dropout, solver, ...).
 Paths in it are relative to the config file. Options given on the command line win.
 
 missing values: 'impute' fills a numeric gap with the training median and a category
@@ -55,8 +56,14 @@ constant are dropped with a warning and listed in config.json.
 exit status: 0 on success, 2 on an error in the input or settings (one line naming
 the file, column, line and sample), 1 on an internal error (a bug; the line names a
 log file), 128+N when stopped by signal N (SIGTERM, SIGHUP ...). A failed or stopped
-run leaves no output directory and no temporary files; --out may not contain an
-input.
+run leaves no output directory and no temporary files (only a --checkpoint-dir, kept
+for resuming); --out may not contain an input.
+
+resuming: with --checkpoint-dir DIR every alpha path saves its state after each alpha
+(torch.distributed.checkpoint); run the same command again after a kill and it goes
+on after the last saved alpha, ending with the same results as an uninterrupted run.
+DIR is deleted when the run directory is written; a changed setting or input file
+(size or modification time) is refused.
 """
 
 
@@ -245,6 +252,10 @@ def add_parser(sub) -> None:
     run_group.add_argument("--out", metavar="DIR", help="run directory to write")
     run_group.add_argument("--overwrite", action="store_true",
                            help="replace an existing non-empty --out directory")
+    run_group.add_argument("--checkpoint-dir", dest="checkpoint_dir", metavar="DIR",
+                           help="save each path's state after every alpha in DIR; the "
+                                "same command run again after a kill resumes from it "
+                                "(with the same results). Deleted when the run ends")
     p.set_defaults(func=run)
 
 
@@ -302,8 +313,9 @@ def _read_config(path: Path) -> tuple[dict, dict]:
 def resolve_settings(args):
     """Defaults, then the --config file, then the command line (which wins).
 
-    Returns the :class:`~riata.workflows.CohortFitConfig`, the run directory and
-    whether to replace it; a bad value is reported with where it came from.
+    Returns the :class:`~riata.workflows.CohortFitConfig`, the run directory,
+    whether to replace it and the checkpoint directory (or None); a bad value is
+    reported with where it came from.
     """
     from ..data import DataError
     from ..workflows import CohortFitConfig
@@ -322,6 +334,11 @@ def resolve_settings(args):
         if settings.get(key) is None:
             raise DataError(f"riata fit needs --{key} (or '{key}' in --config).")
     out, overwrite = settings.pop("out"), settings.pop("overwrite", False)
+    checkpoint = settings.pop("checkpoint_dir", None)
+    if checkpoint is not None and (not isinstance(checkpoint, str)
+                                   or not checkpoint.strip()):
+        raise DataError(f"{where}: 'checkpoint_dir' must be a non-empty text; got "
+                        f"{checkpoint!r}.")
     if not isinstance(out, str) or not out.strip():
         raise DataError(f"{where}: 'out' must be a non-empty text; got {out!r}.")
     if not isinstance(overwrite, bool):
@@ -332,7 +349,8 @@ def resolve_settings(args):
                                                      for k, v in settings.items()})
     except ValueError as err:
         raise ValueError(f"{where}: {err}") from None
-    return config, Path(out), overwrite
+    return config, Path(out), overwrite, (None if checkpoint is None
+                                          else Path(checkpoint))
 
 
 # ------------------------------------------------------------------------------ run
@@ -340,7 +358,7 @@ def run(args) -> int:
     """Run ``riata fit``; return the exit code."""
     from ..workflows import fit_cohort
 
-    config, out, overwrite = resolve_settings(args)
+    config, out, overwrite, checkpoint = resolve_settings(args)
     group = join_process_group()  # under torchrun: this rank's place in the job
     quiet = bool(args.quiet) or not group.is_writer
     if not group.is_writer:  # rank 0 speaks for the job
@@ -355,7 +373,7 @@ def run(args) -> int:
     try:
         result = fit_cohort(config, out, overwrite=overwrite, on_warning=on_warning,
                             options_given=given, protect=[getattr(args, "config", None)],
-                            process_group=group)
+                            process_group=group, checkpoint_dir=checkpoint)
     finally:
         group.leave()
     if not quiet:

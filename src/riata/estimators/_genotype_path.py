@@ -33,6 +33,7 @@ from ._path import (
     PathRecord,
     _default_grid,
     _stale,
+    check_resumed_alpha,
     choose_alpha,
     choose_alpha_cv,
 )
@@ -79,6 +80,10 @@ class WorkingSetModel(Protocol):
 
     def snapshot(self):
         """A copy of the fitted model, for the path's result."""
+
+    def restore(self, snapshot) -> None:
+        """Go on from ``snapshot`` (one of :meth:`snapshot`'s): resuming a walk saved
+        in a checkpoint."""
 
     def summary(self) -> dict:
         """``valid_score``, ``best_epoch``, ``n_epochs``, ``objective`` of the last fit."""
@@ -163,6 +168,10 @@ class NetworkWorkingSetModel:
     def snapshot(self):
         return copy.deepcopy(self.estimator).set_params(warm_start=False)
 
+    def restore(self, snapshot) -> None:
+        self.estimator = copy.deepcopy(snapshot).set_params(warm_start=True)
+        self._started = True
+
     def summary(self) -> dict:
         est = self.estimator
         return {"valid_score": math.nan, "best_epoch": int(est.best_epoch_),
@@ -201,7 +210,7 @@ def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genot
                       rule: str = "1se", n_alphas_no_change: int | None = 3,
                       min_working_set: int = 20, max_working_set: int = 10_000,
                       max_rounds: int = 5, kkt_tol: float = 0.05, dtype=np.float32,
-                      callback=None) -> AlphaPath:
+                      callback=None, checkpoint=None) -> AlphaPath:
     """Walk a penalty path over plain inputs and SNPs, on working sets of SNPs.
 
     The model sees ``[X_plain | Z[:, working set]]``, ``Z`` the genotypes standardized
@@ -270,6 +279,12 @@ def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genot
         Of the standardized blocks.
     callback : callable, optional
         ``callback(index, record)`` after each alpha.
+    checkpoint : riata.io.PathCheckpoint, optional
+        Save each walk's state after every alpha (``fold0``..., ``path``: the model,
+        its working set and the record), and continue a walk from the alphas saved
+        there by an earlier, interrupted call with the same arguments: the result is
+        the uninterrupted one's (the critical alphas of the last saved alpha are
+        recomputed, one pass over the genotypes).
 
     Returns
     -------
@@ -336,21 +351,27 @@ def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genot
         alphas = _default_grid(alpha_max, eps, n_alphas)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
     choice = None
+
+    def part(name):
+        return None if checkpoint is None else checkpoint.child(name)
+
     if cv is None:
-        walk = _walk_genotype_path(solver, model, alphas, n_alphas_no_change, callback)
+        walk = _walk_genotype_path(solver, model, alphas, n_alphas_no_change, callback,
+                                   checkpoint=part("path"))
         best = choose_alpha(walk.losses, rule)
     else:
         folds = _folds(cv, X_plain, y, getattr(model, "estimator", None))
         fold_losses = []
-        for tr, va in folds:
+        for k, (tr, va) in enumerate(folds):
             fold = solver_for(model.fresh(), tr, (X_plain[va], y[va], train_rows[va]))
             fold.start()
             fold_losses.append(_walk_genotype_path(fold, None, alphas,
-                                                   n_alphas_no_change, None).losses)
+                                                   n_alphas_no_change, None,
+                                                   checkpoint=part(f"fold{k}")).losses)
         choice = choose_alpha_cv(fold_losses, rule)
         best = choice.best
         walk = _walk_genotype_path(solver, model, alphas[:best + 1], None, callback,
-                                   cv=choice)
+                                   cv=choice, checkpoint=part("path"))
     records, snapshots, columns, norms = walk.records, walk.snapshots, walk.columns, \
         walk.norms
     return AlphaPath(alphas=alphas[:len(records)], records=tuple(records),
@@ -379,21 +400,47 @@ def _folds(cv, X, y, estimator):
     return list(splitter.split(X, y))
 
 
-def _walk_genotype_path(solver, model, alphas, n_alphas_no_change, callback, cv=None):
-    """Solve each alpha in turn; keep snapshots of the model when ``model`` is given."""
+def _walk_genotype_path(solver, model, alphas, n_alphas_no_change, callback, cv=None,
+                        checkpoint=None):
+    """Solve each alpha in turn; keep snapshots of the model when ``model`` is given.
+
+    With a ``checkpoint`` the alphas saved there are taken as solved, the solver goes
+    on from the last one's model and working set, and each new alpha is saved.
+    """
     walk = SimpleNamespace(records=[], losses=[], snapshots=[], columns=[], norms=[])
-    for i, alpha in enumerate(alphas):
-        record, loss = solver.solve(float(alpha),
-                                    None if cv is None else (cv.mean[i], cv.se[i]))
+
+    def keep(i, record, loss, snapshot, columns, norms):
         walk.records.append(record)
         if loss is not None:
             walk.losses.append(loss)
         if model is not None:
-            walk.snapshots.append(model.snapshot())
-            walk.columns.append(solver.cols.copy())
-            walk.norms.append(solver.plain_norms())
+            walk.snapshots.append(snapshot)
+            walk.columns.append(columns)
+            walk.norms.append(norms)
         if callback is not None:
             callback(i, record)
+
+    saved = [] if checkpoint is None else checkpoint.saved_steps()
+    for i, item in enumerate(saved):
+        check_resumed_alpha(item["record"], alphas, i, checkpoint)
+        keep(i, item["record"], item["losses"], item["estimator"], item["columns"],
+             item["norms"])
+    if saved:
+        solver.resume(saved[-1]["estimator"], saved[-1]["columns"],
+                      saved[-1]["record"].alpha)
+        if _stale(walk.losses, n_alphas_no_change):
+            return walk
+    for i in range(len(saved), len(alphas)):
+        record, loss = solver.solve(float(alphas[i]),
+                                    None if cv is None else (cv.mean[i], cv.se[i]))
+        snapshot = (solver.model.snapshot() if model is not None or checkpoint is not None
+                    else None)
+        columns, norms = solver.cols.copy(), solver.plain_norms()
+        if checkpoint is not None:
+            checkpoint.save_step(i, {"record": record, "losses": loss,
+                                      "estimator": snapshot, "columns": columns,
+                                      "norms": norms})
+        keep(i, record, loss, snapshot, columns, norms)
         if _stale(walk.losses, n_alphas_no_change):
             break
     return walk
@@ -455,6 +502,13 @@ class _PathSolver:
             alpha_max = max(alpha_max, float(plain.max()))
         self.previous_alpha = alpha_max
         return alpha_max
+
+    def resume(self, snapshot, columns, alpha: float) -> None:
+        """Go on after a saved alpha: its model, working set and critical alphas."""
+        self.model.restore(snapshot)
+        self.cols = np.asarray(columns, dtype=np.intp)
+        self.crit = self._criticals(self._train(self.cols))
+        self.previous_alpha = float(alpha)
 
     def plain_norms(self) -> np.ndarray:
         return np.asarray(self.model.input_norms()[: len(self.labels)], dtype=float)

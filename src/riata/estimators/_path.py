@@ -211,6 +211,7 @@ def fit_alpha_path(
     rule: str = "1se",
     n_alphas_no_change: int | None = 3,
     callback=None,
+    checkpoint=None,
 ) -> AlphaPath:
     """Fit ``estimator`` along a decreasing alpha grid with warm starts.
 
@@ -255,6 +256,10 @@ def fit_alpha_path(
         reached.
     callback : callable, optional
         ``callback(index, record)`` after each alpha (progress reporting).
+    checkpoint : riata.io.PathCheckpoint, optional
+        Save each walk's state after every alpha (``fold0``..., ``path``), and
+        continue a walk from the alphas saved there by an earlier, interrupted call
+        with the same arguments: the result is the uninterrupted one's.
 
     Returns
     -------
@@ -285,17 +290,21 @@ def fit_alpha_path(
             )
         alphas = _default_grid(alpha_max, eps, n_alphas)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
+    def part(name):
+        return None if checkpoint is None else checkpoint.child(name)
+
     if cv is None:
         walk = _walk(est, X, y, sample_weight, alphas, validation_data,
-                     n_alphas_no_change, callback)
+                     n_alphas_no_change, callback, checkpoint=part("path"))
         best = choose_alpha(walk.losses, rule)
         cv_losses = None
     else:
         choice = _cross_validate(estimator, X, y, sample_weight, alphas, cv, rule,
-                                 n_alphas_no_change)
+                                 n_alphas_no_change, checkpoint)
         best, cv_losses = choice.best, choice.fold_means
         walk = _walk(est, X, y, sample_weight, alphas[:best + 1], None, None, callback,
-                     cv=choice)
+                     cv=choice, checkpoint=part("path"))
+    est = walk.estimator
     return AlphaPath(alphas=alphas[:len(walk.records)], records=tuple(walk.records),
                      group_norms=np.vstack(walk.norms),
                      feature_names=est.first_layer_feature_names_, best_index=best,
@@ -305,10 +314,29 @@ def fit_alpha_path(
 
 
 def _walk(est, X, y, sample_weight, alphas, validation, n_alphas_no_change, callback,
-          cv=None) -> SimpleNamespace:
-    """Fit ``est`` at each alpha in turn (warm starts); score on ``validation``."""
-    walk = SimpleNamespace(records=[], norms=[], losses=[], fitted=[])
-    for i, alpha in enumerate(alphas):
+          cv=None, checkpoint=None) -> SimpleNamespace:
+    """Fit ``est`` at each alpha in turn (warm starts); score on ``validation``.
+
+    With a ``checkpoint`` the alphas saved there are taken as fitted and the walk
+    goes on from the last one's estimator; each new alpha is saved. ``walk.estimator``
+    is the walking estimator at the end.
+    """
+    walk = SimpleNamespace(records=[], norms=[], losses=[], fitted=[], estimator=est)
+    for i, item in enumerate([] if checkpoint is None else checkpoint.saved_steps()):
+        check_resumed_alpha(item["record"], alphas, i, checkpoint)
+        walk.records.append(item["record"])
+        walk.norms.append(item["norms"])
+        walk.fitted.append(item["estimator"])
+        if item["losses"] is not None:
+            walk.losses.append(item["losses"])
+        if callback is not None:
+            callback(i, item["record"])
+    if walk.fitted:
+        est = walk.estimator = copy.deepcopy(walk.fitted[-1]).set_params(warm_start=True)
+        if _stale(walk.losses, n_alphas_no_change):
+            return walk
+    for i in range(len(walk.records), len(alphas)):
+        alpha = alphas[i]
         started = time.perf_counter()
         est.set_params(penalty__alpha=float(alpha))
         est.fit(X, y, sample_weight, validation_data=validation)
@@ -321,11 +349,24 @@ def _walk(est, X, y, sample_weight, alphas, validation, n_alphas_no_change, call
         walk.records.append(record)
         walk.norms.append(est.feature_importances_.copy())
         walk.fitted.append(copy.deepcopy(est).set_params(warm_start=False))
+        if checkpoint is not None:
+            checkpoint.save_step(i, {"record": record, "norms": walk.norms[-1],
+                                      "losses": walk.losses[-1] if validation is not None
+                                      else None, "estimator": walk.fitted[-1]})
         if callback is not None:
             callback(i, record)
         if _stale(walk.losses, n_alphas_no_change):
             break
     return walk
+
+
+def check_resumed_alpha(record, alphas, index: int, checkpoint) -> None:
+    """Refuse a saved alpha that is not this walk's ``index``-th (another grid)."""
+    if index >= len(alphas) or record.alpha != float(alphas[index]):
+        raise ValueError(
+            f"Checkpoint '{checkpoint.directory}' was saved on another alpha grid (its "
+            f"alpha {index + 1} is {record.alpha:.6g}); it is not this call's. Delete it "
+            "or pass another checkpoint directory.")
 
 
 def _held_out_losses(est, validation) -> np.ndarray:
@@ -339,7 +380,7 @@ def _held_out_losses(est, validation) -> np.ndarray:
 
 
 def _cross_validate(estimator, X, y, sample_weight, alphas, cv, rule,
-                    n_alphas_no_change) -> SimpleNamespace:
+                    n_alphas_no_change, checkpoint=None) -> SimpleNamespace:
     """Each fold's path on the common grid, and the alpha ``rule`` chooses."""
     from sklearn.base import is_classifier
     from sklearn.model_selection import check_cv
@@ -360,7 +401,8 @@ def _cross_validate(estimator, X, y, sample_weight, alphas, cv, rule,
         compute_alpha_max(fold, X[train], y[train], pick(train))  # the null model
         walk = _walk(fold, X[train], y[train], pick(train), alphas,
                      (X[held_out], y[held_out], pick(held_out)), n_alphas_no_change,
-                     None)
+                     None, checkpoint=(None if checkpoint is None
+                                       else checkpoint.child(f"fold{k}")))
         fold_losses.append(walk.losses)
         logger.info("  cross-validation fold %d/%d: %d alpha(s), %.1f s", k + 1, n_folds,
                     len(walk.losses), time.perf_counter() - started)

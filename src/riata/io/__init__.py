@@ -1,11 +1,14 @@
 """Model files: a fitted estimator as safetensors weights plus JSON metadata.
 
 ``save_model`` / ``load_model`` store a fitted estimator with its feature names,
-groups, preprocessing statistics and versions; nothing is pickled. Reading the files
+groups, preprocessing statistics and versions; nothing is pickled.
+``PathCheckpoint`` keeps the resume files of a long fit (torch.distributed.checkpoint,
+one per solved alpha); they are for resuming a job, not a model format. Reading the files
 of new samples lives in :mod:`riata.data`, predicting them in
 :func:`riata.workflows.predict_cohort`.
 """
 
+from ._checkpoint import FINGERPRINT_FILE, CheckpointError, PathCheckpoint
 from ._model_files import (
     METADATA_FILE,
     SCHEMA_VERSION,
@@ -22,4 +25,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "WEIGHTS_FILE",
     "METADATA_FILE",
+    "PathCheckpoint",
+    "CheckpointError",
+    "FINGERPRINT_FILE",
 ]

@@ -198,19 +198,25 @@ def _fit_logistic(spec, inputs: PreparedInputs, settings, notes: Notes):
                 weights=coef, alpha=math.nan, paths={})
 
 
-def _fit_path_or_once(est, X, y, validation, settings: PipelineSettings):
+def _part(checkpoint, name):
+    return None if checkpoint is None else checkpoint.child(name)
+
+
+def _fit_path_or_once(est, X, y, validation, settings: PipelineSettings,
+                      checkpoint=None):
     """One fit (no penalty, or a fixed alpha), or the penalty's path: alpha chosen on
-    the validation rows, or by cross-validation over the training rows."""
+    the validation rows, or by cross-validation over the training rows (saved to
+    and resumed from ``checkpoint``)."""
     if est.penalty is None or settings.alpha is not None:
         est.fit(X, y, validation_data=validation)
         return est, (math.nan if est.penalty is None else float(settings.alpha)), {}
     chooser = ({"cv": settings.cv} if settings.cv else {"validation_data": validation})
     path = fit_alpha_path(est, X, y, callback=_progress, **chooser,
-                          **settings.path_kwargs())
+                          checkpoint=checkpoint, **settings.path_kwargs())
     return path.best_estimator, path.best_alpha, {"path": path}
 
 
-def _fit_network(spec, inputs: PreparedInputs, settings):
+def _fit_network(spec, inputs: PreparedInputs, settings, checkpoint=None):
     clinical = spec.inputs != "genetic" and inputs.n_clinical > 0
     kernel = spec.inputs != "clinical" and inputs.n_snps > 0
     encoder = _kernel_encoder(settings) if kernel else None
@@ -224,7 +230,7 @@ def _fit_network(spec, inputs: PreparedInputs, settings):
     validation = (inputs.design("valid", clinical=clinical, kernel=kernel),
                   inputs.target("valid"))
     est, alpha, paths = _fit_path_or_once(est, X, inputs.target("train"), validation,
-                                          settings)
+                                          settings, checkpoint)
     names = genetic + (list(inputs.clinical_names) if clinical else [])
     return dict(estimator=est, clinical=clinical, kernel=kernel,
                 snp_columns=np.zeros(0, dtype=np.intp),
@@ -235,7 +241,7 @@ def _fit_network(spec, inputs: PreparedInputs, settings):
 
 
 def _genotype_path(est, inputs: PreparedInputs, groups, plain_alpha,
-                   settings: PipelineSettings):
+                   settings: PipelineSettings, checkpoint=None):
     chooser = ({"cv": settings.cv} if settings.cv and settings.alpha is None else
                {"validation_data": (inputs.design("valid"), inputs.target("valid")),
                 "valid_rows": inputs.split.valid})
@@ -244,10 +250,11 @@ def _genotype_path(est, inputs: PreparedInputs, groups, plain_alpha,
         train_rows=inputs.split.train, mean=inputs.genotype_mean,
         scale=inputs.genotype_scale, plain_groups=groups, plain_alpha=plain_alpha,
         alphas=None if settings.alpha is None else [float(settings.alpha)],
-        callback=_progress, **chooser, **settings.path_kwargs())
+        callback=_progress, checkpoint=checkpoint, **chooser, **settings.path_kwargs())
 
 
-def _selecting(spec, inputs: PreparedInputs, settings, two_stage: bool):
+def _selecting(spec, inputs: PreparedInputs, settings, two_stage: bool,
+               checkpoint=None):
     """A lasso or SNP network: clinical inputs and SNPs on working sets.
 
     The SNP network first walks the clinical path (its alpha chosen on validation),
@@ -261,21 +268,22 @@ def _selecting(spec, inputs: PreparedInputs, settings, two_stage: bool):
     if two_stage and inputs.n_clinical:
         est, plain_alpha, stage = _fit_path_or_once(
             est, inputs.design("train"), y_train,
-            (inputs.design("valid"), y_valid), settings)
+            (inputs.design("valid"), y_valid), settings, _part(checkpoint, "clinical"))
         if stage:
             paths["clinical_path"] = stage["path"]
     if not inputs.n_snps:
         if not two_stage:
             est, plain_alpha, stage = _fit_path_or_once(
                 est, inputs.design("train"), y_train, (inputs.design("valid"), y_valid),
-                settings)
+                settings, _part(checkpoint, "clinical"))
             paths.update(stage)
         names = np.asarray(inputs.clinical_names, dtype=object)
         return dict(estimator=est, clinical=True, kernel=False,
                     snp_columns=np.zeros(0, dtype=np.intp), input_names=names,
                     input_groups=np.asarray(inputs.clinical_groups, dtype=object),
                     weights=est.first_layer_weights_, alpha=plain_alpha, paths=paths)
-    path = _genotype_path(est, inputs, groups, plain_alpha, settings)
+    path = _genotype_path(est, inputs, groups, plain_alpha, settings,
+                          _part(checkpoint, "snps"))
     paths["path"] = path
     best, columns = path.best_estimator, path.best_columns
     snps = [str(s) for s in inputs.snp_names[columns]]
@@ -295,7 +303,7 @@ def _progress(i, record) -> None:
 
 def fit_model(spec: ModelSpec, inputs: PreparedInputs,
               settings: PipelineSettings | None = None,
-              notes: Notes | None = None) -> FittedModel:
+              notes: Notes | None = None, checkpoint=None) -> FittedModel:
     """Fit ``spec`` on the training rows, choosing alpha on the validation rows.
 
     ``"logistic"``: scikit-learn's unpenalized logistic (least-squares) regression on
@@ -308,6 +316,10 @@ def fit_model(spec: ModelSpec, inputs: PreparedInputs,
     first, then the SNPs' path with the clinical alpha kept. The test rows are never
     read here.
 
+    With ``checkpoint`` (a :class:`riata.io.PathCheckpoint`) every path saves its state
+    after each alpha under ``<spec.key>/<stage>`` and resumes from what an
+    interrupted call with the same inputs saved there.
+
     Returns
     -------
     FittedModel
@@ -319,13 +331,15 @@ def fit_model(spec: ModelSpec, inputs: PreparedInputs,
         settings = dataclasses.replace(settings, **dict(spec.path))
     notes = Notes() if notes is None else notes
     started = time.perf_counter()
+    checkpoint = _part(checkpoint, spec.key)
     if spec.kind == "logistic":
         parts = _fit_logistic(spec, inputs, settings, notes)
     elif spec.kind == "network":
-        parts = _fit_network(spec, inputs, settings)
+        parts = _fit_network(spec, inputs, settings, checkpoint)
     else:
         parts = _selecting(spec, inputs, settings,
-                           two_stage=spec.kind == "snp_network" and spec.clinical_first)
+                           two_stage=spec.kind == "snp_network" and spec.clinical_first,
+                           checkpoint=checkpoint)
     if settings.polish and spec.is_network and parts["estimator"].penalty is not None:
         _polish(parts, inputs)
     seconds = time.perf_counter() - started

@@ -130,14 +130,15 @@ def _interval_columns(rows: list, predictions: dict, inputs: PreparedInputs) -> 
             row[key] = value
 
 
-def _fit_noting_convergence(spec, inputs, settings, notes: Notes) -> FittedModel:
+def _fit_noting_convergence(spec, inputs, settings, notes: Notes,
+                            checkpoint=None) -> FittedModel:
     """:func:`fit_model`, with the estimators' ConvergenceWarnings (one per fit of a
     path, fold or half-sample) gathered into one note of the run per model."""
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        fitted = fit_model(spec, inputs, settings, notes)
+        fitted = fit_model(spec, inputs, settings, notes, checkpoint)
     stops = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     for w in caught:
         if w not in stops:
@@ -179,7 +180,7 @@ def feasible_folds(settings: PipelineSettings, inputs: PreparedInputs,
 
 def fit_and_score(specs, inputs: PreparedInputs, settings: PipelineSettings,
                   truth: KnownTruth | None = None, notes: Notes | None = None,
-                  progress=None, workflow: str = "fit") -> RunResult:
+                  progress=None, workflow: str = "fit", checkpoint=None) -> RunResult:
     """Fit every spec on the same split and score it on the test rows.
 
     Besides :func:`prediction_scores` and :func:`result_row`, a binary
@@ -188,6 +189,8 @@ def fit_and_score(specs, inputs: PreparedInputs, settings: PipelineSettings,
     the majority-class rate), the Brier score, and 95 % bootstrap intervals of its test
     AUROC and AP and of its AUROC's difference to the clinical logistic regression.
     ``zeros_certified`` says whether every zero input passed its KKT check.
+    ``checkpoint`` (a :class:`riata.io.PathCheckpoint`) is handed to
+    :func:`fit_model`: the paths save their state after each alpha and resume from it.
 
     Returns
     -------
@@ -203,7 +206,8 @@ def fit_and_score(specs, inputs: PreparedInputs, settings: PipelineSettings,
     for spec in (specs if progress is None else progress(specs)):
         if spec.inputs == "genetic" and not inputs.n_snps:
             continue
-        fitted: FittedModel = _fit_noting_convergence(spec, inputs, settings, notes)
+        fitted: FittedModel = _fit_noting_convergence(spec, inputs, settings, notes,
+                                                      checkpoint)
         models[spec.key] = fitted
         scores[spec.key] = prediction_scores(inputs.task, y_test,
                                              fitted.predict(inputs, "test"),

@@ -111,14 +111,16 @@ def _refit(fitted, inputs, half: np.ndarray):
 
 def stability_selection(fitted, inputs, *, n_subsamples: int = 20,
                         threshold: float = STABLE_THRESHOLD,
-                        seed: int = 0) -> StabilitySelection | None:
+                        seed: int = 0, checkpoint=None) -> StabilitySelection | None:
     """Refit ``fitted`` at its chosen alpha on ``n_subsamples`` halves of the training
     rows and record what each keeps.
 
     Networks on clinical columns, SNP networks and lasso models are refitted (SNP
     models on working sets, at their SNP alpha with their clinical alpha kept); a
     kernel network is not (its kernel columns are the training rows themselves), and
-    None is returned for it, as for a model without a penalty.
+    None is returned for it, as for a model without a penalty. With ``checkpoint``
+    (a :class:`riata.io.PathCheckpoint`) each half-sample's selection is saved, and the
+    ones saved by an interrupted call with the same arguments are not refitted.
 
     Returns
     -------
@@ -130,10 +132,16 @@ def stability_selection(fitted, inputs, *, n_subsamples: int = 20,
     rng = np.random.default_rng(seed)
     train = inputs.split.train
     stratify = inputs.task == "classification"
+    saved = [] if checkpoint is None else checkpoint.saved_steps()
     runs = []
     for b in range(n_subsamples):
-        half = _half(train, inputs.y[train], rng, stratify)
+        half = _half(train, inputs.y[train], rng, stratify)  # drawn even when saved
+        if b < len(saved):
+            runs.append(set(saved[b]["kept"]))
+            continue
         runs.append(_refit(fitted, inputs, half))
+        if checkpoint is not None:
+            checkpoint.save_step(b, {"kept": sorted(runs[-1])})
         logger.info("  stability %d/%d: %d variable(s) kept", b + 1, n_subsamples,
                     len(runs[-1]))
     variables = list(dict.fromkeys(inputs.clinical_groups))

@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import __version__
 from .._files import is_inside
 from ..data import DataError, DataWarning, plink_fileset_paths, read_table, snp_shard
 from ..distributed import ProcessGroup
-from ..io import save_model
+from ..io import CheckpointError, PathCheckpoint, save_model
 from ..pipeline import (
     THRESHOLD_RULE,
     Notes,
@@ -107,7 +108,8 @@ class CohortFitResult:
 
 def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
                on_warning=None, options_given: dict | None = None,
-               protect=(), process_group=None) -> CohortFitResult:
+               protect=(), process_group=None,
+               checkpoint_dir=None) -> CohortFitResult:
     """Fit, score and report a sparse network on a cohort's files.
 
     Reads ``config.clinical`` (and the PLINK fileset ``config.genotypes``), matches
@@ -151,6 +153,14 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
         ``out_dir`` (the other ranks write to a temporary directory they delete), so
         that every rank makes the same collective calls; ``config.json`` records the
         world size and each rank's SNP range. None: one process.
+    checkpoint_dir : str or path-like, default=None
+        Save every path's state after each alpha there
+        (:class:`riata.io.PathCheckpoint`, torch.distributed.checkpoint), and resume
+        from it: a killed job run again with the same settings and the same input
+        files (same size and modification time) goes on after its last saved alpha and
+        ends with the uninterrupted job's results. Deleted once the run directory is
+        written. It may not contain ``out_dir`` or an input, nor lie inside
+        ``out_dir``; in a multi-node job it must be on a shared file system.
 
     Returns
     -------
@@ -162,8 +172,9 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
         If a file is missing or malformed, a column or sample is unusable, the
         target does not suit the task, the samples cannot be split, ``out_dir``
         exists and is not an empty directory (without ``overwrite``), an input lies
-        inside ``out_dir``, or the run directory cannot be written. The message names
-        the file, column and sample.
+        inside ``out_dir``, the run directory cannot be written, or
+        ``checkpoint_dir`` holds another job's checkpoint (or is not one). The message
+        names the file, column and sample.
     TypeError
         If ``config`` is not a :class:`CohortFitConfig` or ``overwrite`` not a bool.
 
@@ -185,6 +196,8 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
     _refuse_inputs_inside(out, config, protect)
     check_run_directory(out, overwrite)
     group.barrier()  # every rank has checked out_dir before rank 0 may fill it
+    checkpoint = (None if checkpoint_dir is None else
+                  _open_checkpoint(Path(os.fspath(checkpoint_dir)), out, config, protect))
     started = time.perf_counter()
     notes = Notes(on_warning)
     clinical_path = Path(config.clinical)
@@ -200,12 +213,15 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
                             source=source)
     specs = cohort_specs(config.penalty, has_genotypes=inputs.n_snps > 0,
                          task=inputs.task, seed=config.seed)
-    run = fit_and_score(specs, inputs, config.settings(), notes=notes, workflow="fit")
+    run = fit_and_score(specs, inputs, config.settings(), notes=notes, workflow="fit",
+                        checkpoint=checkpoint)
     models = run.models
     _warn_if_diverged(models["network"], inputs, notes)
     if config.stability:
         found = stability_selection(models["network"], inputs,
-                                    n_subsamples=config.stability, seed=config.seed)
+                                    n_subsamples=config.stability, seed=config.seed,
+                                    checkpoint=(None if checkpoint is None
+                                                else checkpoint.child("stability")))
         if found is not None:
             run = dataclasses.replace(run, stability={"network": found})
     run = dataclasses.replace(run, notes=tuple(notes))
@@ -241,6 +257,8 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
                                 title=title)
         path = out
     group.barrier()  # the run directory is in place when any rank returns
+    if checkpoint is not None:
+        checkpoint.remove()
     return CohortFitResult(run=dataclasses.replace(run, run_dir=path),
                            estimator=estimator, run_dir=path)
 
@@ -339,6 +357,41 @@ def _refuse_inputs_inside(out: Path, config: CohortFitConfig, protect) -> None:
                 f"The run directory '{out}' contains {what} '{path}'; writing the run "
                 "there (or replacing it with --overwrite) would delete it. Choose "
                 "another --out, or move the input out of it.")
+
+
+def _open_checkpoint(where: Path, out: Path, config: CohortFitConfig,
+                     protect) -> PathCheckpoint:
+    """The job's checkpoint directory, checked against the run directory, the inputs
+    and (when it exists) the job that wrote it."""
+    if is_inside(where, out) or is_inside(out, where):
+        raise DataError(
+            f"The checkpoint directory '{where}' and the run directory '{out}' lie one "
+            "inside the other; the run directory is replaced and the checkpoint deleted "
+            "at the end. Pass a --checkpoint-dir outside --out.")
+    files = _input_files(config, protect)
+    for what, path in files:
+        if path.exists() and is_inside(path, where):
+            raise DataError(f"The checkpoint directory '{where}' contains {what} "
+                            f"'{path}'; it is deleted when the run ends. Pass another "
+                            "--checkpoint-dir.")
+    fingerprint = {
+        "riata": __version__,
+        "settings": {k: (str(v) if isinstance(v, Path) else v)
+                     for k, v in _recorded_settings(config, False, "").items()
+                     if k not in ("overwrite", "task")},
+        "network": {k: v for k, v in config.network.items()},
+        "files": {str(path.resolve()): _file_stamp(path) for _, path in files
+                  if path.exists()}}
+    try:
+        return PathCheckpoint(where, fingerprint)
+    except CheckpointError as err:
+        raise DataError(str(err)) from None
+
+
+def _file_stamp(path: Path) -> list:
+    """``[size in bytes, modification time in ns]``: a changed file refuses to resume."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
 
 
 def _config_document(config, run, overwrite, options_given, started) -> dict:

@@ -1,0 +1,237 @@
+"""Resume files of long fits: one torch.distributed.checkpoint per finished step.
+
+A path walks its alphas in order, each warm-started from the one before, so the
+state after alpha ``i`` (the fitted model and, for a genotype path, its working set)
+is all a restarted job needs to go on with alpha ``i + 1``; stability selection's
+half-samples are steps the same way. :class:`PathCheckpoint` keeps that state on disk
+as the job goes: one directory per step, written with
+:func:`torch.distributed.checkpoint.save` under a temporary name and renamed into
+place, so a job killed at any moment leaves only whole steps behind. A walk given a
+checkpoint first reads the steps already there and continues after them; the fits
+are deterministic, so the resumed walk ends where an uninterrupted one would.
+
+Layout::
+
+    DIR/fingerprint.json          what the job was (settings, input files, versions)
+    DIR/<model>/<stage>/<walk>/step_000/   .metadata + *.distcp (alpha 1 of a walk)
+
+In a torchrun job every rank walks the same path with the same (replicated) model,
+so every rank calls :meth:`PathCheckpoint.save_step` and
+:func:`torch.distributed.checkpoint.save` writes each item once; ``DIR`` must then be
+on a file system every node sees. These files resume a job of the same riata
+version; they are not a model format (a fitted model is saved with
+:func:`riata.io.save_model`). Their estimators are pickled: load only checkpoints you
+wrote.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.distributed.checkpoint as dcp
+from torch.distributed.checkpoint import FileSystemReader
+
+__all__ = ["PathCheckpoint", "CheckpointError", "FINGERPRINT_FILE"]
+
+logger = logging.getLogger("riata")
+
+#: The file that says which job a checkpoint directory belongs to.
+FINGERPRINT_FILE = "fingerprint.json"
+_STEP = re.compile(r"^step_(\d{3,})$")
+_PARTIAL = ".partial"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint directory cannot be used for this job (another job's, or not a
+    checkpoint at all); the message names the directory and what differs."""
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+def _is_writer() -> bool:
+    return not _distributed() or dist.get_rank() == 0
+
+
+def _barrier() -> None:
+    if _distributed():
+        dist.barrier()
+
+
+class PathCheckpoint:
+    """The resume files of a job's paths, under one directory.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Created if missing. An existing directory must be empty or hold a checkpoint
+        of the same job (its ``fingerprint.json`` equal to ``fingerprint``).
+    fingerprint : dict
+        JSON data that identifies the job: its settings, the size and modification
+        time of its input files, riata's version. A resumed job must give the same.
+
+    Raises
+    ------
+    CheckpointError
+        If ``directory`` exists and is neither empty nor a checkpoint, or holds the
+        checkpoint of another job (the message lists the entries that differ).
+
+    Notes
+    -----
+    Each part of a job is one :meth:`child` (e.g. ``checkpoint.child("network")``);
+    :func:`riata.estimators.fit_alpha_path` and
+    :func:`riata.estimators.fit_genotype_path` take it as ``checkpoint=`` and keep
+    one sub-directory per walk (``fold0``..., ``path``), one step per alpha;
+    :func:`riata.pipeline.stability_selection` one step per half-sample. Every rank of a torchrun
+    job must construct it with the same arguments (it is a collective call).
+    """
+
+    def __init__(self, directory, fingerprint: dict, *, _parts: tuple = ()):
+        self.root = Path(os.fspath(directory))
+        self.fingerprint = json.loads(json.dumps(fingerprint, default=str))
+        self._parts = _parts
+        if not _parts:
+            self._open()
+
+    # -- the job ------------------------------------------------------------------------
+    def _open(self) -> None:
+        found = self.root / FINGERPRINT_FILE
+        if self.root.exists() and not self.root.is_dir():
+            raise CheckpointError(f"Checkpoint directory '{self.root}' is a file; pass a "
+                                  "directory (it is created if missing).")
+        if found.is_file():
+            try:
+                saved = json.loads(found.read_text())
+            except (OSError, ValueError) as exc:
+                raise CheckpointError(
+                    f"Checkpoint directory '{self.root}': its {FINGERPRINT_FILE} cannot "
+                    f"be read ({exc}); delete the directory to start afresh.") from exc
+            if saved != self.fingerprint:
+                raise CheckpointError(
+                    f"Checkpoint directory '{self.root}' holds the checkpoint of another "
+                    f"job (differs in: {', '.join(_differences(saved, self.fingerprint))})"
+                    ". Run the same command on the same files to resume it, or pass "
+                    "another checkpoint directory (or delete this one) to start afresh.")
+        elif self.root.is_dir() and any(self.root.iterdir()):
+            raise CheckpointError(
+                f"Checkpoint directory '{self.root}' exists, is not empty and holds no "
+                f"{FINGERPRINT_FILE}: it is not a riata checkpoint. Pass a new or empty "
+                "directory.")
+        else:
+            _barrier()  # every rank has looked before rank 0 writes
+            if _is_writer():
+                self.root.mkdir(parents=True, exist_ok=True)
+                _write_atomically(found, json.dumps(self.fingerprint, indent=2,
+                                                    sort_keys=True))
+        _barrier()
+
+    @property
+    def directory(self) -> Path:
+        return self.root.joinpath(*self._parts)
+
+    def child(self, name: str) -> PathCheckpoint:
+        """The checkpoint of one part of the job (a model, a stage, a walk)."""
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or name in (".", ".."):
+            raise ValueError(f"A checkpoint part is a plain name; got {name!r}.")
+        other = object.__new__(PathCheckpoint)
+        other.root, other.fingerprint = self.root, self.fingerprint
+        other._parts = self._parts + (name,)
+        return other
+
+    def remove(self) -> None:
+        """Delete the whole checkpoint directory (the job has finished); rank 0 does."""
+        _barrier()
+        if _is_writer():
+            shutil.rmtree(self.root, ignore_errors=True)
+        _barrier()
+
+    # -- one walk -----------------------------------------------------------------------
+    def saved_steps(self) -> list:
+        """The items saved by :meth:`save_step`, in order: step 0, 1, ... up to the
+        first one missing (a half-written step is never read)."""
+        where = self.directory
+        if not where.is_dir():
+            return []
+        present = {int(m.group(1)) for p in where.iterdir()
+                   if (m := _STEP.match(p.name)) and (p / ".metadata").is_file()}
+        items = []
+        while len(items) in present:
+            items.append(_load(where / _step_name(len(items))))
+        if items:
+            logger.info("  resumed %d step(s) from checkpoint '%s'", len(items), where)
+        return items
+
+    def save_step(self, index: int, item: dict) -> None:
+        """Save what a walk needs after its step ``index`` (alpha ``index + 1``): a
+        flat dict whose numpy arrays become tensors and whose other values are
+        pickled (not dicts). Every rank calls it."""
+        where = self.directory
+        final = where / _step_name(index)
+        partial = where / (_step_name(index) + _PARTIAL)
+        if _is_writer():
+            where.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(partial, ignore_errors=True)
+        _barrier()
+        state = {k: (torch.from_numpy(np.ascontiguousarray(v))
+                     if isinstance(v, np.ndarray) and v.dtype != object else v)
+                 for k, v in item.items()}
+        state["__arrays__"] = sorted(k for k, v in item.items()
+                                     if isinstance(v, np.ndarray) and v.dtype != object)
+        with _alone_is_fine():
+            dcp.save(state, checkpoint_id=partial, no_dist=not _distributed())
+        if _is_writer():
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(partial, final)
+        _barrier()
+
+
+@contextlib.contextmanager
+def _alone_is_fine():
+    """Silence DCP's warning that one process saves alone: that is meant here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="torch.distributed is disabled",
+                                category=UserWarning)
+        yield
+
+
+def _step_name(index: int) -> str:
+    return f"step_{index:03d}"
+
+
+def _load(path: Path) -> dict:
+    metadata = FileSystemReader(path).read_metadata().state_dict_metadata
+    state = {}
+    for key, meta in metadata.items():
+        state[key] = (torch.empty(meta.size, dtype=meta.properties.dtype)
+                      if hasattr(meta, "size") else None)
+    with _alone_is_fine():
+        dcp.load(state, checkpoint_id=path, no_dist=not _distributed())
+    arrays = set(state.pop("__arrays__"))
+    return {k: (v.numpy() if k in arrays else v) for k, v in state.items()}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + _PARTIAL)
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
+def _differences(saved, wanted) -> list:
+    """Dotted names of the entries that differ between two JSON documents."""
+    def walk(a, b, prefix):
+        if isinstance(a, dict) and isinstance(b, dict):
+            return [name for key in sorted(set(a) | set(b), key=str)
+                    for name in walk(a.get(key), b.get(key), f"{prefix}{key}.")]
+        return [] if a == b else [prefix.rstrip(".")]
+    return walk(saved, wanted, "") or ["the fingerprint"]

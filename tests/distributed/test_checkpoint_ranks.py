@@ -1,0 +1,76 @@
+"""Checkpoints of a SNP path over gloo ranks: saved by every rank (each item once),
+resumed by the ranks or by one process, ending with the uninterrupted path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from riata.io import PathCheckpoint
+
+from ._ranks import run_on_ranks
+from .test_sharded_genotypes import _path, _problem, _shard
+
+JOB = {"job": "ranks"}
+
+
+class Killed(Exception):
+    pass
+
+
+def _kill_after(n):
+    def callback(i, record):
+        if i + 1 == n:
+            raise Killed
+    return callback
+
+
+def _killed_then_resumed(rank, world_size, where):
+    g, clinical, y, train, valid = _problem()
+    shard = _shard(g, rank, world_size)
+    ckpt = PathCheckpoint(where, JOB)
+    try:
+        _path(shard, clinical, y, train, valid, checkpoint=ckpt, callback=_kill_after(4))
+    except Killed:
+        pass
+    saved = len(ckpt.child("path").saved_steps())
+    resumed = _path(shard, clinical, y, train, valid, checkpoint=PathCheckpoint(where, JOB))
+    return saved, resumed
+
+
+def _killed(rank, world_size, where):
+    g, clinical, y, train, valid = _problem()
+    try:
+        _path(_shard(g, rank, world_size), clinical, y, train, valid,
+              checkpoint=PathCheckpoint(where, JOB), callback=_kill_after(3))
+    except Killed:
+        return "killed"
+    return "finished"
+
+
+def _same(got, single):
+    np.testing.assert_array_equal(got["alphas"], single["alphas"])
+    assert got["records"] == single["records"]
+    np.testing.assert_array_equal(got["columns"], single["columns"])
+    np.testing.assert_array_equal(got["importances"], single["importances"])
+
+
+def test_two_ranks_resume_their_checkpoint_bitwise(tmp_path):
+    g, clinical, y, train, valid = _problem()
+    single = _path(g, clinical, y, train, valid)
+    for saved, resumed in run_on_ranks(_killed_then_resumed, 2, str(tmp_path / "c")):
+        assert saved == 4
+        _same(resumed, single)
+
+
+@pytest.mark.slow
+def test_a_two_rank_checkpoint_resumes_in_one_process(tmp_path):
+    """The state is replicated (the model on the working set), not sharded: another
+    number of processes can resume it."""
+    where = tmp_path / "c"
+    assert run_on_ranks(_killed, 2, str(where)) == ["killed", "killed"]
+    g, clinical, y, train, valid = _problem()
+    ckpt = PathCheckpoint(where, JOB)
+    assert len(ckpt.child("path").saved_steps()) == 3
+    _same(_path(g, clinical, y, train, valid, checkpoint=ckpt),
+          _path(g, clinical, y, train, valid))
