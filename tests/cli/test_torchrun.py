@@ -58,8 +58,11 @@ def test_torchrun_fit_equals_one_process(tmp_path, n_ranks, make_frame, write_pl
     _run([sys.executable, "-m", "riata", "fit", *args, "--out", "single"], tmp_path)
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
     assert torchrun, "torchrun is installed with torch"
+    # With a checkpoint directory (saved by every rank, deleted at the end).
     done = _run([torchrun, "--standalone", "--nproc-per-node", str(n_ranks), "-m",
-                 "riata", "fit", *args, "--out", "ranks"], tmp_path)
+                 "riata", "fit", *args, "--out", "ranks", "--checkpoint-dir", "ckpt"],
+                tmp_path)
+    assert not (tmp_path / "ckpt").exists()
     assert done.stdout.count("run directory:") == 1  # rank 0 alone speaks
     single, ranks = tmp_path / "single", tmp_path / "ranks"
     assert sorted(p.name for p in single.iterdir()) == sorted(p.name for p in
