@@ -20,6 +20,9 @@ designs, for several truths and repeats (new cohort and split per data seed):
 ``snp_coupled_ridge``     the same with the deeper layers' ridge equal to the path's
                           alpha (``hidden_alpha="penalty"``) instead of 1e-4
 ``snp_best_rule``         the same with the alpha of the best validation loss
+``snp_network_fine``      the same on a finer grid: 50 alphas per path (ratio 0.91
+                          between alphas instead of 0.785), stopping after 8 alphas
+                          without improvement (the same span of alpha as 3 of 20)
 
 Truths (``--truths``): ``sparse`` (the case study's default: D'Agostino outcome, 8
 causal SNPs on one chromosome), ``blog_like`` (balanced outcome B, effect 0.8),
@@ -91,6 +94,11 @@ def specs() -> tuple:
                   params=(("hidden_alpha", "penalty"),), **snp),
         ModelSpec("snp_best_rule", "SNP network, best validation loss",
                   path=(("rule", "best"),), **snp),
+        ModelSpec("snp_network_fine", "SNP network, 50 alphas per path",
+                  path=(("n_alphas", 50), ("n_alphas_no_change", 8)), **snp),
+        ModelSpec("lasso_fine", "group-lasso logistic regression, 50 alphas",
+                  kind="lasso", penalty="group-lasso",
+                  path=(("n_alphas", 50), ("n_alphas_no_change", 8))),
         ModelSpec("snp_hierarchical", "SNP network, LassoNet's hierarchical penalty",
                   kind="snp_network", penalty="hierarchical"),
         ModelSpec("snp_hierarchical_best", "SNP network, hierarchical, best loss",
