@@ -98,11 +98,11 @@ def test_a_changed_setting_names_what_differs(cohort, capsys, monkeypatch):
     capsys.readouterr()
     _refused_beside_a_checkpoint(
         capsys, cohort.fit_args(out, "--checkpoint-dir", str(ckpt), "--seed", "5"), out,
-        "(differs in: settings.seed)")
+        "(differs in: settings.seed (was 0, now 5))")
     cohort.clinical.write_text(cohort.clinical.read_text() + "\n")
     _refused_beside_a_checkpoint(
         capsys, cohort.fit_args(out, "--checkpoint-dir", str(ckpt)), out,
-        f"(differs in: files.{cohort.clinical.resolve()})")
+        f"(differs in: files.{cohort.clinical.resolve()} (was [")
     assert _saved_steps(ckpt)  # a refused run leaves the checkpoint as it was
 
 

@@ -145,7 +145,8 @@ def test_a_half_written_alpha_is_ignored_and_rewritten(clinical, tmp_path):
 def test_another_jobs_checkpoint_is_refused_with_what_differs(tmp_path):
     PathCheckpoint(tmp_path / "ckpt", JOB)
     other = {"job": "test", "files": {"a.csv": [11, 1]}}
-    with pytest.raises(CheckpointError, match=r"another job \(differs in: files\.a\.csv\)"):
+    with pytest.raises(CheckpointError, match=r"another job \(differs in: files\.a\.csv "
+                       r"\(was \[10, 1\], now \[11, 1\]\)\)"):
         PathCheckpoint(tmp_path / "ckpt", other)
     assert json.loads((tmp_path / "ckpt" / FINGERPRINT_FILE).read_text()) == JOB
 
@@ -195,3 +196,56 @@ def test_l1_linear_path_resumes(clinical, tmp_path):
                        **kwargs)
     _assert_same_path(whole, fit_alpha_path(est, X[:200], y[:200], checkpoint=ckpt,
                                             **kwargs))
+
+
+class _Raises:
+    """An item whose pickling raises ``error`` (a stop signal, a full disk)."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def __reduce__(self):
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), OSError(28, "No space left")])
+def test_a_stop_or_a_disk_error_while_saving_is_raised_as_itself(tmp_path, error):
+    """torch.distributed.checkpoint wraps every failure in a BaseException; a Ctrl-C or
+    a stop signal must stay a stop, a full disk an OSError (riata's one-line errors),
+    and no step is left half-written."""
+    ckpt = PathCheckpoint(tmp_path / "ckpt", JOB).child("path")
+    with pytest.raises(type(error)):
+        ckpt.save_step(0, {"x": _Raises(error)})
+    assert ckpt.saved_steps() == []
+
+
+def test_a_damaged_step_is_a_clear_error(clinical, tmp_path):
+    X, y = clinical
+    ckpt = PathCheckpoint(tmp_path / "ckpt", JOB)
+    with pytest.raises(Killed):
+        fit_alpha_path(_network(), X[:200], y[:200], validation_data=(X[200:], y[200:]),
+                       n_alphas=5, checkpoint=ckpt, callback=_kill_after(2))
+    data = next((ckpt.child("path").directory / "step_001").glob("*.distcp"))
+    data.write_bytes(data.read_bytes()[:20])
+    with pytest.raises(CheckpointError, match="step_001' cannot be read .*Delete the "
+                                              "checkpoint directory"):
+        ckpt.child("path").saved_steps()
+
+
+def test_remove_takes_a_link_and_its_directory_and_leaves_no_sibling(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    ckpt = PathCheckpoint(tmp_path / "link", JOB)
+    ckpt.child("path").save_step(0, {"x": 1})
+    ckpt.remove()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_deletion_killed_halfway_is_finished_by_the_next_job(tmp_path):
+    """remove() renames the directory before deleting it: a kill then leaves a hidden
+    sibling (never a half-deleted checkpoint), which the next job deletes."""
+    leftover = tmp_path / ".ckpt.deleting-123"
+    (leftover / "path" / "step_000").mkdir(parents=True)
+    PathCheckpoint(tmp_path / "ckpt", JOB)
+    assert not leftover.exists() and (tmp_path / "ckpt" / FINGERPRINT_FILE).is_file()

@@ -40,6 +40,9 @@ import torch
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 from torch.distributed.checkpoint import FileSystemReader
+from torch.distributed.checkpoint.api import CheckpointException
+
+from ..data import DataError
 
 __all__ = ["PathCheckpoint", "CheckpointError", "FINGERPRINT_FILE"]
 
@@ -49,11 +52,13 @@ logger = logging.getLogger("riata")
 FINGERPRINT_FILE = "fingerprint.json"
 _STEP = re.compile(r"^step_(\d{3,})$")
 _PARTIAL = ".partial"
+_DELETING = ".deleting-"
 
 
-class CheckpointError(ValueError):
-    """A checkpoint directory cannot be used for this job (another job's, or not a
-    checkpoint at all); the message names the directory and what differs."""
+class CheckpointError(DataError):
+    """A checkpoint directory cannot be used for this job (another job's, not a
+    checkpoint at all, or a step that cannot be read); the message names the directory
+    and what differs."""
 
 
 def _distributed() -> bool:
@@ -106,6 +111,9 @@ class PathCheckpoint:
 
     # -- the job ------------------------------------------------------------------------
     def _open(self) -> None:
+        if _is_writer() and self.root.parent.is_dir():
+            for stale in self.root.parent.glob(f".{self.root.name}{_DELETING}*"):
+                shutil.rmtree(stale, ignore_errors=True)  # a deletion that was killed
         found = self.root / FINGERPRINT_FILE
         if self.root.exists() and not self.root.is_dir():
             raise CheckpointError(f"Checkpoint directory '{self.root}' is a file; pass a "
@@ -117,7 +125,10 @@ class PathCheckpoint:
                 raise CheckpointError(
                     f"Checkpoint directory '{self.root}': its {FINGERPRINT_FILE} cannot "
                     f"be read ({exc}); delete the directory to start afresh.") from exc
-            if saved != self.fingerprint:
+            if saved == self.fingerprint:
+                logger.info("checkpoint '%s' found: finished steps are read, not "
+                            "refitted", self.root)
+            else:
                 raise CheckpointError(
                     f"Checkpoint directory '{self.root}' holds the checkpoint of another "
                     f"job (differs in: {', '.join(_differences(saved, self.fingerprint))})"
@@ -129,6 +140,7 @@ class PathCheckpoint:
                 f"{FINGERPRINT_FILE}: it is not a riata checkpoint. Pass a new or empty "
                 "directory.")
         else:
+            logger.info("saving a checkpoint after every step to '%s'", self.root)
             _barrier()  # every rank has looked before rank 0 writes
             if _is_writer():
                 self.root.mkdir(parents=True, exist_ok=True)
@@ -150,10 +162,21 @@ class PathCheckpoint:
         return other
 
     def remove(self) -> None:
-        """Delete the whole checkpoint directory (the job has finished); rank 0 does."""
+        """Delete the whole checkpoint directory (the job has finished); rank 0 does.
+
+        The directory is first renamed to a hidden sibling, so that a job killed
+        while deleting leaves either the whole checkpoint or none (a leftover hidden
+        sibling is deleted by the next job that opens a checkpoint beside it). A
+        symbolic link is removed with the directory it points to.
+        """
         _barrier()
-        if _is_writer():
-            shutil.rmtree(self.root, ignore_errors=True)
+        if _is_writer() and self.root.exists():
+            target = self.root.resolve()
+            if self.root.is_symlink():
+                self.root.unlink()
+            doomed = target.with_name(f".{target.name}{_DELETING}{os.getpid()}")
+            os.replace(target, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
         _barrier()
 
     # -- one walk -----------------------------------------------------------------------
@@ -188,7 +211,7 @@ class PathCheckpoint:
                  for k, v in item.items()}
         state["__arrays__"] = sorted(k for k, v in item.items()
                                      if isinstance(v, np.ndarray) and v.dtype != object)
-        with _alone_is_fine():
+        with _alone_is_fine(), _unwrapped(f"Writing step {index + 1} to '{where}'"):
             dcp.save(state, checkpoint_id=partial, no_dist=not _distributed())
         if _is_writer():
             shutil.rmtree(final, ignore_errors=True)
@@ -210,15 +233,43 @@ def _step_name(index: int) -> str:
 
 
 def _load(path: Path) -> dict:
-    metadata = FileSystemReader(path).read_metadata().state_dict_metadata
-    state = {}
-    for key, meta in metadata.items():
-        state[key] = (torch.empty(meta.size, dtype=meta.properties.dtype)
-                      if hasattr(meta, "size") else None)
-    with _alone_is_fine():
-        dcp.load(state, checkpoint_id=path, no_dist=not _distributed())
-    arrays = set(state.pop("__arrays__"))
+    try:
+        with _alone_is_fine(), _unwrapped(f"Reading checkpoint step '{path}'"):
+            metadata = FileSystemReader(path).read_metadata().state_dict_metadata
+            state = {}
+            for key, meta in metadata.items():
+                state[key] = (torch.empty(meta.size, dtype=meta.properties.dtype)
+                              if hasattr(meta, "size") else None)
+            dcp.load(state, checkpoint_id=path, no_dist=not _distributed())
+        arrays = set(state.pop("__arrays__"))
+    except (OSError, EOFError, RuntimeError, KeyError, ValueError) as err:
+        reason = (str(err).split(" failed: ", 1)[-1] if isinstance(err, CheckpointError)
+                  else f"{type(err).__name__}: {err}")
+        raise CheckpointError(
+            f"Checkpoint step '{path}' cannot be read ({reason}); it was damaged after "
+            "it was written. Delete the checkpoint directory to start afresh.") from None
     return {k: (v.numpy() if k in arrays else v) for k, v in state.items()}
+
+
+@contextlib.contextmanager
+def _unwrapped(doing: str):
+    """Re-raise what a :class:`CheckpointException` wraps: a stop (Ctrl-C, a signal)
+    as itself, a file system error as an ``OSError``, anything else as a
+    :class:`CheckpointError` (DCP's own exception is a ``BaseException``)."""
+    try:
+        yield
+    except CheckpointException as wrapped:
+        errors = [pair[0] if isinstance(pair, tuple) else pair
+                  for pair in wrapped.failures.values()]
+        for err in errors:
+            if not isinstance(err, Exception):
+                raise err from None  # KeyboardInterrupt, a stop signal
+        for err in errors:
+            if isinstance(err, OSError):
+                raise err from None
+        first = errors[0] if errors else wrapped
+        raise CheckpointError(f"{doing} failed: {type(first).__name__}: {first}") \
+            from None
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -233,5 +284,7 @@ def _differences(saved, wanted) -> list:
         if isinstance(a, dict) and isinstance(b, dict):
             return [name for key in sorted(set(a) | set(b), key=str)
                     for name in walk(a.get(key), b.get(key), f"{prefix}{key}.")]
-        return [] if a == b else [prefix.rstrip(".")]
+        if a == b:
+            return []
+        return [f"{prefix.rstrip('.')} (was {json.dumps(a)}, now {json.dumps(b)})"]
     return walk(saved, wanted, "") or ["the fingerprint"]

@@ -380,8 +380,9 @@ def _open_checkpoint(where: Path, out: Path, config: CohortFitConfig,
                      for k, v in _recorded_settings(config, False, "").items()
                      if k not in ("overwrite", "task")},
         "network": {k: v for k, v in config.network.items()},
-        "files": {str(path.resolve()): _file_stamp(path) for _, path in files
-                  if path.exists()}}
+        # The data files; a --config file's settings are compared one by one above.
+        "files": {str(path.resolve()): _file_stamp(path)
+                  for _, path in _input_files(config, ()) if path.exists()}}
     try:
         return PathCheckpoint(where, fingerprint)
     except CheckpointError as err:
