@@ -37,6 +37,7 @@ def _saved_steps(root: Path) -> list:
                   if (p / ".metadata").is_file())
 
 
+@pytest.mark.slow
 def test_a_fit_stopped_after_an_alpha_resumes_to_the_same_results(cohort, monkeypatch):
     whole = cohort.root / "whole"
     assert main(["-q", *cohort.fit_args(whole, *PATHS)]) == 0

@@ -125,7 +125,7 @@ def _path(genotypes, clinical, y, train, valid, **kwargs):
                              validation_data=(clinical[valid], y[valid]),
                              genotypes=genotypes, train_rows=train, valid_rows=valid,
                              mean=mean, scale=scale, n_alphas=12, min_working_set=5,
-                             dtype=np.float64, **kwargs)
+                             n_alphas_no_change=3, dtype=np.float64, **kwargs)
     return dict(alphas=path.alphas, alpha_max=path.alpha_max,
                 records=[(r.n_snps, r.working_set, r.rounds, r.max_kkt_outside,
                           r.valid_loss) for r in path.records],

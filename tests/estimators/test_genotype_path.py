@@ -34,6 +34,7 @@ def _network(**params):
 def _path(data, est, **kwargs):
     tr, va = data["train"], data["valid"]
     kwargs.setdefault("valid_rows", va)
+    kwargs.setdefault("n_alphas_no_change", 3)  # short paths; defaults are benchmarked
     return fit_genotype_path(est, data["clinical"][tr], data["y"][tr],
                              validation_data=(data["clinical"][va], data["y"][va]),
                              genotypes=data["values"], train_rows=tr,

@@ -11,7 +11,10 @@ from riata.pipeline import write_report
 from riata.workflows import CASE_STUDY_MODELS, CaseStudyConfig, run_case_study
 
 #: 800 patients, one 1 Mb chromosome (a few thousand SNPs): seconds per model.
-SMALL = dict(n_samples=800, chromosome_length=1_000_000, n_alphas=10)
+#: Short paths (the 20-alpha grid's early stop): these tests check the workflow, the
+#: defaults are measured by benchmarks/genetic_signal.py.
+SMALL = dict(n_samples=800, chromosome_length=1_000_000, n_alphas=10,
+             n_alphas_no_change=3)
 
 
 @pytest.fixture(scope="module")

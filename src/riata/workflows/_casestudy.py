@@ -74,8 +74,9 @@ class CaseStudyConfig:
         kernel has a unit diagonal). Without it the encoder could grow its outputs and
         shrink the first-layer genetic rows at no cost, which would make the
         first-layer penalty meaningless for them.
-    n_alphas, eps, rule : optional
-        Path overrides (None: :func:`riata.estimators.fit_alpha_path`'s defaults).
+    n_alphas, eps, rule, n_alphas_no_change : optional
+        Path overrides (None: the defaults of :func:`riata.estimators.fit_alpha_path`
+        and, for SNP paths, :func:`riata.estimators.fit_genotype_path`).
     network : dict, default={}
         Estimator parameters for every network (overrides).
     models : tuple of str, default=all of :data:`CASE_STUDY_MODELS`
@@ -99,6 +100,7 @@ class CaseStudyConfig:
     n_alphas: int | None = None
     eps: float | None = None
     rule: str | None = None
+    n_alphas_no_change: int | None = None
     network: dict = field(default_factory=dict)
     models: tuple = CASE_STUDY_MODELS
     cache_dir: str | None = None
@@ -118,6 +120,7 @@ class CaseStudyConfig:
 
     def settings(self) -> PipelineSettings:
         return PipelineSettings(n_alphas=self.n_alphas, eps=self.eps, rule=self.rule,
+                                n_alphas_no_change=self.n_alphas_no_change,
                                 network=tuple(self.network.items()),
                                 encoder_alpha=self.encoder_alpha)
 
