@@ -290,6 +290,7 @@ def fit_alpha_path(
             )
         alphas = _default_grid(alpha_max, eps, n_alphas)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
+
     def part(name):
         return None if checkpoint is None else checkpoint.child(name)
 
