@@ -55,6 +55,7 @@ def _same(got, single):
     np.testing.assert_array_equal(got["importances"], single["importances"])
 
 
+@pytest.mark.slow  # spawns 2 ranks (9 s); the mechanism is in tests/io in make test
 def test_two_ranks_resume_their_checkpoint_bitwise(tmp_path):
     g, clinical, y, train, valid = _problem()
     single = _path(g, clinical, y, train, valid)

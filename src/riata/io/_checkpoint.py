@@ -38,11 +38,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.distributed.checkpoint as dcp
-from torch.distributed.checkpoint import FileSystemReader
-from torch.distributed.checkpoint.api import CheckpointException
 
 from ..data import DataError
+
+# torch.distributed.checkpoint is imported where it is used: it adds ~0.6 s to every
+# start of riata, and only a run with --checkpoint-dir needs it.
 
 __all__ = ["PathCheckpoint", "CheckpointError", "FINGERPRINT_FILE"]
 
@@ -211,6 +211,8 @@ class PathCheckpoint:
                  for k, v in item.items()}
         state["__arrays__"] = sorted(k for k, v in item.items()
                                      if isinstance(v, np.ndarray) and v.dtype != object)
+        import torch.distributed.checkpoint as dcp
+
         with _alone_is_fine(), _unwrapped(f"Writing step {index + 1} to '{where}'"):
             dcp.save(state, checkpoint_id=partial, no_dist=not _distributed())
         if _is_writer():
@@ -233,6 +235,9 @@ def _step_name(index: int) -> str:
 
 
 def _load(path: Path) -> dict:
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint import FileSystemReader
+
     try:
         with _alone_is_fine(), _unwrapped(f"Reading checkpoint step '{path}'"):
             metadata = FileSystemReader(path).read_metadata().state_dict_metadata
@@ -256,6 +261,8 @@ def _unwrapped(doing: str):
     """Re-raise what a :class:`CheckpointException` wraps: a stop (Ctrl-C, a signal)
     as itself, a file system error as an ``OSError``, anything else as a
     :class:`CheckpointError` (DCP's own exception is a ``BaseException``)."""
+    from torch.distributed.checkpoint.api import CheckpointException
+
     try:
         yield
     except CheckpointException as wrapped:
