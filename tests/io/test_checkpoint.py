@@ -161,12 +161,19 @@ def test_a_directory_that_is_not_a_checkpoint_is_refused(tmp_path):
         PathCheckpoint(tmp_path / "file", JOB)
 
 
-def test_a_checkpoint_of_another_grid_is_refused(clinical, tmp_path):
+def _killed_after_two_alphas(clinical, tmp_path) -> PathCheckpoint:
+    """A 5-alpha path's checkpoint, killed after its second alpha."""
     X, y = clinical
     ckpt = PathCheckpoint(tmp_path / "ckpt", JOB)
     with pytest.raises(Killed):
         fit_alpha_path(_network(), X[:200], y[:200], validation_data=(X[200:], y[200:]),
                        n_alphas=5, checkpoint=ckpt, callback=_kill_after(2))
+    return ckpt
+
+
+def test_a_checkpoint_of_another_grid_is_refused(clinical, tmp_path):
+    X, y = clinical
+    ckpt = _killed_after_two_alphas(clinical, tmp_path)
     with pytest.raises(ValueError, match="another alpha grid"):
         fit_alpha_path(_network(), X[:200], y[:200], validation_data=(X[200:], y[200:]),
                        n_alphas=5, eps=0.1, checkpoint=ckpt)
@@ -220,11 +227,7 @@ def test_a_stop_or_a_disk_error_while_saving_is_raised_as_itself(tmp_path, error
 
 
 def test_a_damaged_step_is_a_clear_error(clinical, tmp_path):
-    X, y = clinical
-    ckpt = PathCheckpoint(tmp_path / "ckpt", JOB)
-    with pytest.raises(Killed):
-        fit_alpha_path(_network(), X[:200], y[:200], validation_data=(X[200:], y[200:]),
-                       n_alphas=5, checkpoint=ckpt, callback=_kill_after(2))
+    ckpt = _killed_after_two_alphas(clinical, tmp_path)
     data = next((ckpt.child("path").directory / "step_001").glob("*.distcp"))
     data.write_bytes(data.read_bytes()[:20])
     with pytest.raises(CheckpointError, match="step_001' cannot be read .*Delete the "
