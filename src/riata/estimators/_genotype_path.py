@@ -34,6 +34,7 @@ from ._path import (
     _default_grid,
     _stale,
     check_resumed_alpha,
+    checkpoint_part,
     choose_alpha,
     choose_alpha_cv,
 )
@@ -366,7 +367,7 @@ def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genot
     choice = None
 
     def part(name):
-        return None if checkpoint is None else checkpoint.child(name)
+        return checkpoint_part(checkpoint, name)
 
     if cv is None:
         walk = _walk_genotype_path(solver, model, alphas, n_alphas_no_change, callback,

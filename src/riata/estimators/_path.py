@@ -292,7 +292,7 @@ def fit_alpha_path(
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
 
     def part(name):
-        return None if checkpoint is None else checkpoint.child(name)
+        return checkpoint_part(checkpoint, name)
 
     if cv is None:
         walk = _walk(est, X, y, sample_weight, alphas, validation_data,
@@ -359,6 +359,11 @@ def _walk(est, X, y, sample_weight, alphas, validation, n_alphas_no_change, call
         if _stale(walk.losses, n_alphas_no_change):
             break
     return walk
+
+
+def checkpoint_part(checkpoint, name: str):
+    """``checkpoint.child(name)``, or None without a checkpoint."""
+    return None if checkpoint is None else checkpoint.child(name)
 
 
 def check_resumed_alpha(record, alphas, index: int, checkpoint) -> None:
