@@ -26,6 +26,14 @@ Timed (``time.perf_counter``, one torch thread by default):
     over ``[clinical | K]`` with the row-span gradient, same batches, loss and
     optimizer as (b).
 
+(d) one riata *int8 streaming* epoch, the dense path without a float copy of the
+    genotypes (issue 13): ``MLP(15, 1, (20,), encoder=Int8GenotypeEncoder(...))`` over
+    ``[clinical | row index]``, reading the int8 matrix in blocks of 4,096 SNPs with
+    the standardization folded into the weights, and ``ProxAdam(fused=True)``; same
+    batches, loss and learning rate as (b), time split the same way (the "gather" is
+    then only the 16 float columns of ``x``; the int8 rows are read inside forward and
+    backward).
+
 Prints the ratio epoch / limit and the GFLOP/s of each (counting 4 n p d flops per
 epoch for the encoder, the rest of the network is negligible at these sizes), and the
 kernel epoch's speed-up over the limit with the number of epochs after which building
@@ -161,6 +169,48 @@ def dense_epochs(Xfull: torch.Tensor, y: torch.Tensor, p: int, epochs: int, seed
     return totals, mean_split
 
 
+def int8_epochs(geno: torch.Tensor, clinical: torch.Tensor, y: torch.Tensor, epochs: int,
+                seed: int = 0):
+    """Seconds of each timed int8 streaming epoch and the mean split (as dense_epochs)."""
+    from riata.models import MLP, Int8GenotypeEncoder
+    from riata.optim import ProxAdam
+
+    n, p = geno.shape
+    counts = geno.to(torch.float64)
+    mean, scale = counts.mean(0), counts.std(0, unbiased=False)
+    del counts
+    scale[scale == 0] = 1.0
+    torch.manual_seed(seed)
+    net = MLP(N_CLINICAL, 1, (ENCODER_DIM,),
+              encoder=Int8GenotypeEncoder(geno, mean, scale, ENCODER_DIM))
+    opt = ProxAdam(net.parameters(), lr=1e-3, fused=True)
+    X = torch.cat([clinical, torch.arange(n, dtype=clinical.dtype)[:, None]], dim=1)
+    totals, splits = [], []
+    for epoch in range(epochs + 1):  # epoch 0 is the warm-up
+        perm = torch.randperm(n)
+        parts = [0.0, 0.0, 0.0, 0.0]
+        t_start = time.perf_counter()
+        for i in range(0, n, BATCH):
+            idx = perm[i:i + BATCH]
+            t0 = time.perf_counter()
+            xb, yb = X[idx], y[idx]
+            t1 = time.perf_counter()
+            loss = torch.nn.functional.mse_loss(net(xb), yb)
+            t2 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            t3 = time.perf_counter()
+            opt.step()
+            t4 = time.perf_counter()
+            for j, dt in enumerate((t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+                parts[j] += dt
+        if epoch > 0:
+            totals.append(time.perf_counter() - t_start)
+            splits.append(parts)
+    mean_split = [statistics.mean(s[j] for s in splits) for j in range(4)]
+    return totals, mean_split
+
+
 def kernel_epochs(geno, clinical: torch.Tensor, y: torch.Tensor, epochs: int,
                   seed: int = 0):
     """Seconds to build K from int8, and of each timed kernel epoch."""
@@ -223,6 +273,9 @@ def run_size(p: int, epochs: int, seed: int) -> dict:
     row["split"] = split
     clinical = Xfull[:, :N_CLINICAL].clone()
     del Xfull, X32
+    totals, split = int8_epochs(geno, clinical, y, epochs, seed)
+    row["int8_best"], row["int8_median"] = min(totals), statistics.median(totals)
+    row["int8_split"] = split
     row["kernel_build"], ktotals = kernel_epochs(geno, clinical, y, epochs, seed)
     row["kernel_epoch"] = min(ktotals)
     return row
@@ -268,6 +321,18 @@ def main(argv=None) -> None:
         s = r["split"]
         print(f"| {r['p']:,} | {s[0]:.3f} | {s[1]:.3f} | {s[2]:.3f} | {s[3]:.3f} "
               f"| {sum(s):.3f} |")
+    print("\n### int8 streaming epoch (Int8GenotypeEncoder + ProxAdam(fused=True)), "
+          "seconds\n")
+    print("| p | limit fp32 | int8 epoch (best / median) | int8 epoch / limit fp32 "
+          "| dense fp32 epoch / int8 epoch | gather x[idx] | forward | backward "
+          "| ProxAdam step |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        l32 = r["fwd32"] + r["grad32"]
+        e, s = r["int8_best"], r["int8_split"]
+        print(f"| {r['p']:,} | {l32:.3f} | {e:.3f} / {r['int8_median']:.3f} "
+              f"| {e / l32:.2f} | {r['epoch_best'] / e:.1f}x | {s[0]:.3f} | {s[1]:.3f} "
+              f"| {s[2]:.3f} | {s[3]:.3f} |")
     print("\n### Kernel epoch (riata's encoder_kernel path), seconds\n")
     print("| p | build K from int8 (once) | kernel epoch (best) | limit fp32 "
           "| kernel epoch / limit fp32 | dense epoch / kernel epoch "

@@ -4,7 +4,7 @@ See :mod:`riata.optim._apply` for the three modes (``proximal``, ``autograd``,
 ``shrink``) and how they differ.
 """
 
-from ._adam import ProxAdam, adam_update
+from ._adam import ProxAdam, adam_update, fused_adam_update
 from ._apply import PENALTY_MODES, apply_prox, apply_shrink, penalty_gradient
 from ._base import ProximalOptimizer
 from ._groups import penalized_param_groups
@@ -18,6 +18,7 @@ __all__ = [
     "penalized_param_groups",
     "sgd_update",
     "adam_update",
+    "fused_adam_update",
     "penalty_gradient",
     "apply_prox",
     "apply_shrink",

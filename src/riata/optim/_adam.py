@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 import torch
+from torch.optim.adam import adam as torch_adam
 
 from ._base import ProximalOptimizer
 
-__all__ = ["ProxAdam", "adam_update"]
+__all__ = ["ProxAdam", "adam_update", "fused_adam_update"]
 
 
 def adam_update(
@@ -45,6 +46,46 @@ def adam_update(
     p.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
     step = lr / denom
     # No gradient history, no metric: a penalty's prox must not act with lr / eps there.
+    return step.masked_fill_(exp_avg_sq == 0, 0.0)
+
+
+def fused_adam_update(
+    p: torch.Tensor,
+    grad: torch.Tensor,
+    state: dict,
+    *,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    with_step: bool = True,
+) -> torch.Tensor | None:
+    """:func:`adam_update` through torch's fused Adam kernel (one pass over ``p``).
+
+    The smooth update is ``torch.optim.Adam(fused=True)``'s, bit for bit (the
+    functional ``torch.optim.adam.adam`` with ``fused=True``); it agrees with
+    :func:`adam_update` to rounding (the kernel orders the same operations in one
+    loop). The per-coordinate step ``lr / (sqrt(v_hat) + eps)`` (0 where ``v == 0``)
+    costs two more passes and is computed only ``with_step`` (a penalty's prox needs
+    it; without a penalty, None is returned). About 9x faster than
+    :func:`adam_update` on a 10-million-weight encoder on one CPU thread
+    (``benchmarks/encoder_epoch.py``).
+    """
+    beta1, beta2 = betas
+    if not state:
+        state["step"] = 0
+        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+    # The kernel increments its step tensor itself; riata's state keeps a plain int.
+    step_tensor = torch.tensor(float(state["step"]))
+    torch_adam([p], [grad], [state["exp_avg"]], [state["exp_avg_sq"]], [], [step_tensor],
+               fused=True, amsgrad=False, beta1=beta1, beta2=beta2, lr=lr,
+               weight_decay=0.0, eps=eps, maximize=False)
+    state["step"] += 1
+    if not with_step:
+        return None
+    exp_avg_sq = state["exp_avg_sq"]
+    bias_correction2 = 1 - beta2 ** state["step"]
+    step = lr / (exp_avg_sq.sqrt() / math.sqrt(bias_correction2)).add_(eps)
     return step.masked_fill_(exp_avg_sq == 0, 0.0)
 
 
@@ -93,6 +134,11 @@ class ProxAdam(ProximalOptimizer):
     penalty : Penalty or None, default=None
     penalty_mode : {"proximal", "autograd", "shrink"}, default="proximal"
     shrink_clip : bool, default=False
+    fused : bool, default=False
+        Take the smooth update with torch's fused Adam kernel
+        (:func:`fused_adam_update`): one pass over each weight instead of about ten,
+        equal to the default to rounding. False keeps riata's earlier results bit for
+        bit, as ``torch.optim.Adam`` keeps ``fused`` off by default on the CPU.
 
     References
     ----------
@@ -114,16 +160,21 @@ class ProxAdam(ProximalOptimizer):
     """
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 *, penalty=None, penalty_mode: str = "proximal", shrink_clip: bool = False):
+                 *, penalty=None, penalty_mode: str = "proximal", shrink_clip: bool = False,
+                 fused: bool = False):
         if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
             raise ValueError(f"betas must be in [0, 1); got {betas!r}.")
         if not eps > 0:
             raise ValueError(f"eps must be > 0; got {eps!r}.")
         super().__init__(params, {
             "lr": lr, "betas": tuple(betas), "eps": eps, "penalty": penalty,
-            "penalty_mode": penalty_mode, "shrink_clip": shrink_clip,
+            "penalty_mode": penalty_mode, "shrink_clip": shrink_clip, "fused": bool(fused),
         })
 
     def _smooth_update(self, p, grad, group, state):
-        return adam_update(p, grad, state, lr=group["lr"], betas=group["betas"],
-                           eps=group["eps"])
+        if not group["fused"]:
+            return adam_update(p, grad, state, lr=group["lr"], betas=group["betas"],
+                               eps=group["eps"])
+        with_step = group["penalty"] is not None and group["penalty_mode"] == "proximal"
+        return fused_adam_update(p, grad, state, lr=group["lr"], betas=group["betas"],
+                                 eps=group["eps"], with_step=with_step)
