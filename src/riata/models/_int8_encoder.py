@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
 
 __all__ = ["Int8GenotypeEncoder"]
@@ -51,6 +52,23 @@ def _blocks(genotypes, rows, block_size, mean, dtype, missing_value):
         if missing_value is not None:
             torch.where(codes == missing_value, mean[start:stop], values, out=values)
         yield start, stop, values
+
+
+class _SumOverRanks(torch.autograd.Function):
+    """All-reduce (sum) forward, identity backward: the partial outputs of SNP-sharded
+    encoders become the whole output; every rank then computes the same loss, so the
+    gradient of the sum with respect to each rank's part is the (replicated) output
+    gradient itself (the row-parallel linear layer of Megatron-LM, Shoeybi et al. 2019)."""
+
+    @staticmethod
+    def forward(ctx, partial):
+        total = partial.clone()
+        dist.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out
 
 
 class _StandardizedInt8Product(torch.autograd.Function):
@@ -131,12 +149,25 @@ class Int8GenotypeEncoder(nn.Module):
         The code of a missing call (bed-reader's and
         :data:`riata.data.MISSING_GENOTYPE`). The blocks are checked for it only if
         the matrix holds one (one pass at construction).
+    snp_sharded : bool, default=False
+        Under ``torch.distributed`` (an initialized default process group): this
+        rank's ``genotypes``, ``mean`` and ``scale`` are its contiguous range of SNP
+        columns (:func:`riata.data.snp_shard`), ``weight`` holds those columns and
+        their optimizer state stays on the rank; ``forward`` sums the ranks' partial
+        outputs with one all-reduce of ``n x out_features`` floats and returns the
+        whole output on every rank, whose gradient then reaches each rank's columns
+        unchanged. The rest of the network is replicated. Outputs, gradients and
+        trajectories equal one process's to rounding (the products are summed in
+        another order); the random start is drawn per rank, so set the weight
+        (``load_state_dict`` of the rank's columns) to reproduce a one-process start.
 
     Attributes
     ----------
     weight : Parameter of shape (out_features, n_snps)
-        Initialized as ``nn.Linear``'s: U(-1/sqrt(n_snps), 1/sqrt(n_snps)).
+        Initialized as ``nn.Linear``'s: U(-1/sqrt(n_snps), 1/sqrt(n_snps)) (with
+        ``snp_sharded``, ``n_snps`` of all ranks together).
     n_snps : int
+        SNP columns held here (this rank's, with ``snp_sharded``).
 
     Raises
     ------
@@ -158,7 +189,7 @@ class Int8GenotypeEncoder(nn.Module):
     """
 
     def __init__(self, genotypes, mean, scale, out_features: int, *, block_size: int = 4096,
-                 missing_value: int = -127):
+                 missing_value: int = -127, snp_sharded: bool = False):
         super().__init__()
         genotypes = torch.as_tensor(genotypes)
         if genotypes.dtype != torch.int8:
@@ -184,6 +215,16 @@ class Int8GenotypeEncoder(nn.Module):
         self.n_snps, self.out_features = n_snps, int(out_features)
         self.in_features = n_snps
         self.block_size = int(block_size)
+        if snp_sharded and not (dist.is_available() and dist.is_initialized()):
+            raise ValueError("snp_sharded=True needs an initialized torch.distributed "
+                             "process group (e.g. under torchrun, after "
+                             "riata.distributed.join_process_group()).")
+        self.snp_sharded = bool(snp_sharded)
+        self.n_snps_total = n_snps
+        if self.snp_sharded:
+            total = torch.tensor([n_snps], dtype=torch.float64)
+            dist.all_reduce(total)
+            self.n_snps_total = int(total.item())
         has_missing = bool((genotypes == missing_value).any())
         self.missing_value = int(missing_value) if has_missing else None
         self.register_buffer("genotypes", genotypes.contiguous(), persistent=False)
@@ -193,7 +234,7 @@ class Int8GenotypeEncoder(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        bound = 1.0 / math.sqrt(self.n_snps) if self.n_snps else 0.0
+        bound = 1.0 / math.sqrt(self.n_snps_total) if self.n_snps_total else 0.0
         nn.init.uniform_(self.weight, -bound, bound)
 
     def rows_of(self, block: torch.Tensor) -> torch.Tensor:
@@ -215,10 +256,11 @@ class Int8GenotypeEncoder(nn.Module):
     def forward(self, block: torch.Tensor) -> torch.Tensor:
         """``(n, out_features)``: the encoder outputs of the rows named in ``block``."""
         rows = self.rows_of(block)
-        return _StandardizedInt8Product.apply(
+        out = _StandardizedInt8Product.apply(
             self.weight, self.genotypes, rows, self.mean.to(self.weight.dtype),
             self.inv_scale.to(self.weight.dtype), self.block_size, self.missing_value)
+        return _SumOverRanks.apply(out) if self.snp_sharded else out
 
     def extra_repr(self) -> str:
         return (f"n_snps={self.n_snps}, out_features={self.out_features}, "
-                f"block_size={self.block_size}")
+                f"block_size={self.block_size}, snp_sharded={self.snp_sharded}")

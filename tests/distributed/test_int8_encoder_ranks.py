@@ -1,0 +1,79 @@
+"""The dense int8 encoder sharded by SNP over gloo ranks trains as one process does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from riata.data import MISSING_GENOTYPE, snp_shard
+from riata.models import ENCODER_WEIGHT, MLP, Int8GenotypeEncoder
+from riata.optim import ProxAdam
+from riata.penalties import GroupLasso
+from riata.training import train_module
+
+from ._ranks import run_on_ranks
+
+N, P, UNITS = 48, 23, 2
+
+
+def _problem():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, size=(N, P), dtype=np.int8)
+    X[rng.random((N, P)) < 0.05] = MISSING_GENOTYPE
+    observed = X != MISSING_GENOTYPE
+    mean = np.where(observed, X, 0).sum(0) / observed.sum(0)
+    scale = np.sqrt(np.where(observed, (X - mean) ** 2, 0).sum(0) / observed.sum(0))
+    clinical = rng.normal(size=(N, 3))
+    Z = np.where(observed, (X - mean) / scale, 0.0)
+    y = clinical[:, 0] + Z[:, 7] - Z[:, 15] + 0.1 * rng.normal(size=N)
+    torch.manual_seed(0)
+    start = MLP(3, 1, (5,), encoder=torch.nn.Linear(P, UNITS, bias=False)).double()
+    return X, mean, scale, clinical, y, start.state_dict()
+
+
+def _train(X, mean, scale, clinical, y, start, columns, sharded):
+    """Train the MLP on the SNP ``columns`` of this process; its encoder weight and
+    the replicated parameters after 8 epochs of minibatch ProxAdam + group lasso."""
+    encoder = Int8GenotypeEncoder(X[:, columns], mean[columns], scale[columns], UNITS,
+                                  block_size=4, snp_sharded=sharded)
+    net = MLP(3, 1, (5,), encoder=encoder).double()
+    state = dict(start)
+    state[ENCODER_WEIGHT] = start[ENCODER_WEIGHT][:, columns]
+    net.load_state_dict(state, strict=False)  # the encoder's statistics are its own
+    named = dict(net.named_parameters())
+    rest = [p for name, p in named.items() if name != ENCODER_WEIGHT]
+    opt = ProxAdam([{"params": [named[ENCODER_WEIGHT]], "penalty": GroupLasso(alpha=0.04)},
+                    {"params": rest}], lr=0.02, fused=True)
+    inputs = torch.tensor(np.hstack([clinical, np.arange(N)[:, None]]))
+    with pytest.warns(Warning):  # max_epochs reached
+        train_module(net, opt, torch.nn.functional.mse_loss, inputs,
+                     torch.tensor(y)[:, None], max_epochs=8, batch_size=10,
+                     n_iter_no_change=100, generator=torch.Generator().manual_seed(3))
+    return {name: p.detach().numpy().copy() for name, p in net.named_parameters()}
+
+
+def _on_rank(rank, world_size, problem):
+    start, stop = snp_shard(P, rank, world_size, align=4)
+    return _train(*problem, slice(start, stop), sharded=True)
+
+
+@pytest.mark.parametrize("world_size", [2, pytest.param(3, marks=pytest.mark.slow)])
+def test_a_snp_sharded_encoder_follows_the_single_process_trajectory(world_size):
+    problem = _problem()
+    alone = _train(*problem, slice(0, P), sharded=False)
+    ranks = run_on_ranks(_on_rank, world_size, problem)
+    encoder = np.hstack([r[ENCODER_WEIGHT] for r in ranks])
+    np.testing.assert_allclose(encoder, alone[ENCODER_WEIGHT], rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(encoder == 0, alone[ENCODER_WEIGHT] == 0)
+    assert 0 < (np.abs(encoder).sum(0) == 0).sum() < P  # some SNPs dropped, not all
+    for name, value in alone.items():
+        if name != ENCODER_WEIGHT:
+            for r in ranks:  # replicated: the same on every rank
+                np.testing.assert_allclose(r[name], value, rtol=0, atol=1e-10)
+
+
+def test_snp_sharded_needs_a_process_group():
+    X = np.zeros((4, 3), dtype=np.int8)
+    with pytest.raises(ValueError, match="process group"):
+        Int8GenotypeEncoder(X, np.zeros(3), np.ones(3), 2, snp_sharded=True)
