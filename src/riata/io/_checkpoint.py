@@ -195,10 +195,30 @@ class PathCheckpoint:
             logger.info("  resumed %d step(s) from checkpoint '%s'", len(items), where)
         return items
 
-    def save_step(self, index: int, item: dict) -> None:
+    def latest_step(self) -> tuple[int, dict] | None:
+        """``(index, item)`` of the highest complete step saved here, or None.
+
+        For walks that keep only their latest state (``save_step(...,
+        keep_previous=False)``, as :func:`riata.training.train_module`'s epoch
+        checkpoints do): only that step is read.
+        """
+        where = self.directory
+        if not where.is_dir():
+            return None
+        present = [int(m.group(1)) for p in where.iterdir()
+                   if (m := _STEP.match(p.name)) and (p / ".metadata").is_file()]
+        if not present:
+            return None
+        index = max(present)
+        logger.info("  resumed step %d from checkpoint '%s'", index + 1, where)
+        return index, _load(where / _step_name(index))
+
+    def save_step(self, index: int, item: dict, *, keep_previous: bool = True) -> None:
         """Save what a walk needs after its step ``index`` (alpha ``index + 1``): a
         flat dict whose numpy arrays become tensors and whose other values are
-        pickled (not dicts). Every rank calls it."""
+        pickled (not dicts). Every rank calls it. With ``keep_previous=False`` the
+        steps before ``index`` are deleted once it is in place (read it back with
+        :meth:`latest_step`)."""
         where = self.directory
         final = where / _step_name(index)
         partial = where / (_step_name(index) + _PARTIAL)
@@ -218,6 +238,10 @@ class PathCheckpoint:
         if _is_writer():
             shutil.rmtree(final, ignore_errors=True)
             os.replace(partial, final)
+            if not keep_previous:
+                for p in where.iterdir():
+                    if (m := _STEP.match(p.name)) and int(m.group(1)) < index:
+                        shutil.rmtree(p, ignore_errors=True)
         _barrier()
 
 

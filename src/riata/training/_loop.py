@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import logging
 import math
 import warnings
@@ -71,6 +72,8 @@ def train_module(
     description: str = "training",
     forward: Callable[[nn.Module, torch.Tensor, object], torch.Tensor] | None = None,
     sample_weight: torch.Tensor | None = None,
+    checkpoint=None,
+    checkpoint_every: int = 1,
 ) -> TrainResult:
     """Train ``model`` in place and restore the weights of the best epoch.
 
@@ -114,6 +117,19 @@ def train_module(
         its batch's kernel columns.
     sample_weight : Tensor of shape (n_samples,), optional
         Each row's weight: the objective is the weighted mean of the losses.
+    checkpoint : riata.io.PathCheckpoint, optional
+        Save the whole training state every ``checkpoint_every`` epochs (the model,
+        the optimizer's moments, the batch-order generator and torch's global random
+        state, the history and the best epoch's weights), keeping only the latest;
+        if the checkpoint already holds one, training resumes after that epoch.
+        A run killed and started again with the same arguments ends with the same
+        weights, bit for bit, as one that was never stopped. Under torchrun every
+        rank saves its own state (an SNP-sharded encoder differs by rank), so a
+        job resumes with as many processes as saved it. Any object with
+        ``latest_step()`` and ``save_step(index, item, keep_previous=False)`` works
+        (the contract of :class:`riata.io.PathCheckpoint`).
+    checkpoint_every : int, default=1
+        Epochs between two saves.
 
     Returns
     -------
@@ -132,11 +148,18 @@ def train_module(
         out = model(xb) if forward is None else forward(model, xb, idx)
         return loss_fn(out, targets) if w is None else loss_fn(out, targets, w)
 
+    if checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be >= 1; got {checkpoint_every}.")
     result = TrainResult()
     best_state = None
     best = best_tiebreak = -math.inf
     stale = 0
-    epochs = range(1, max_epochs + 1)
+    first = 1
+    found = None if checkpoint is None else checkpoint.latest_step()
+    if found is not None:
+        first, result, best_state, best, best_tiebreak, stale = _restore(
+            found[1], model, optimizer, generator)
+    epochs = range(first, max_epochs + 1) if stale < n_iter_no_change else range(0)
     bar = None
     if verbose:
         from tqdm.auto import tqdm
@@ -195,6 +218,13 @@ def train_module(
             bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
         if stale >= n_iter_no_change:
             result.stopped_early = epoch < max_epochs
+        if checkpoint is not None and (epoch % checkpoint_every == 0
+                                       or stale >= n_iter_no_change):
+            checkpoint.save_step(epoch - 1, _saved(epoch, model, optimizer, generator,
+                                                   result, best_state, best,
+                                                   best_tiebreak, stale),
+                                 keep_previous=False)
+        if stale >= n_iter_no_change:
             break
     if bar is not None:
         bar.close()
@@ -212,3 +242,45 @@ def train_module(
     logger.debug("%s: %d epochs, best epoch %d", description, len(result.history),
                  result.best_epoch)
     return result
+
+
+def _saved(epoch, model, optimizer, generator, result, best_state, best, best_tiebreak,
+           stale) -> dict:
+    """The loop's whole state after ``epoch``, as one checkpoint item (torch.save bytes:
+    the optimizer's state dict is nested, which a checkpoint item may not be)."""
+    state = {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+             "generator": None if generator is None else generator.get_state(),
+             "torch_rng": torch.get_rng_state(), "result": result,
+             "best_state": best_state, "best": best, "best_tiebreak": best_tiebreak,
+             "stale": stale}
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return {"epoch": epoch, _state_key(): buffer.getvalue()}
+
+
+def _state_key() -> str:
+    """Each rank of a torchrun job saves its own state (an SNP-sharded encoder holds
+    other weights on every rank); one process saves ``state``."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return f"state_rank{torch.distributed.get_rank()}"
+    return "state"
+
+
+def _restore(item, model, optimizer, generator):
+    """Load what :func:`_saved` saved into the model, optimizer and generators."""
+    key = _state_key()
+    if key not in item:
+        saved = sorted(k for k in item if k.startswith("state"))
+        raise RuntimeError(
+            f"The training checkpoint holds {', '.join(saved)}, not {key}: it was saved "
+            "by another number of processes. Resume it with as many as saved it, or "
+            "start afresh in another checkpoint directory.")
+    state = torch.load(io.BytesIO(item[key]), weights_only=False)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if state["generator"] is not None and generator is not None:
+        generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
+    logger.info("resumed training after epoch %d", state["epoch"])
+    return (state["epoch"] + 1, state["result"], state["best_state"], state["best"],
+            state["best_tiebreak"], state["stale"])
