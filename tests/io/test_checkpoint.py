@@ -75,6 +75,44 @@ def test_an_alpha_path_killed_and_resumed_equals_the_uninterrupted_one(clinical,
     _assert_same_path(whole, resumed)
 
 
+def test_a_minibatch_path_killed_inside_an_alpha_resumes_at_its_last_epoch(
+        clinical, tmp_path, monkeypatch):
+    """Adam fits save every epoch of the alpha being fitted: killed after the 7th
+    epoch save (inside the second alpha), the path resumes there and ends equal."""
+    X, y = clinical
+
+    def adam():
+        return SparseMLPClassifier((4,), penalty=GroupLasso(), max_epochs=5,
+                                   n_iter_no_change=100, dtype="float64", random_state=0)
+
+    kwargs = dict(validation_data=(X[200:], y[200:]), n_alphas=3)
+    with pytest.warns(Warning):
+        whole = fit_alpha_path(adam(), X[:200], y[:200], **kwargs)
+    ckpt = PathCheckpoint(tmp_path / "ckpt", JOB)
+    saves, kill_at, real_save = [], [7], PathCheckpoint.save_step
+
+    def save_then_die(self, index, item, **kw):
+        real_save(self, index, item, **kw)
+        if self.directory.name.endswith("_epochs"):
+            saves.append(self.directory.name)
+            if len(saves) == kill_at[0]:
+                raise Killed
+
+    monkeypatch.setattr(PathCheckpoint, "save_step", save_then_die)
+    with pytest.raises(Killed), pytest.warns(Warning):
+        fit_alpha_path(adam(), X[:200], y[:200], checkpoint=ckpt, **kwargs)
+    assert saves[-1] == "alpha_001_epochs"  # alpha 1 saved, alpha 2 at epoch 2 of 5
+    assert not (ckpt.directory / "path" / "alpha_000_epochs").exists()  # cleared
+    saves.clear()
+    kill_at[0] = None
+    with pytest.warns(Warning):
+        resumed = fit_alpha_path(adam(), X[:200], y[:200], checkpoint=ckpt, **kwargs)
+    _assert_same_path(whole, resumed)
+    # Epochs 3-5 of alpha 2 and 1-5 of alpha 3 were trained; alpha 1 was read back.
+    assert saves == ["alpha_001_epochs"] * 3 + ["alpha_002_epochs"] * 5
+    assert not list((ckpt.directory / "path").glob("alpha_*"))
+
+
 @pytest.fixture(scope="module")
 def genotypes():
     rng = np.random.default_rng(0)

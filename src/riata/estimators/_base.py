@@ -235,7 +235,7 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         return X, targets, weights, n_encoded, rng, seed
 
-    def fit(self, X, y, sample_weight=None, *, validation_data=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None, checkpoint=None):
         """Fit the network; keep the best validation epoch.
 
         Parameters
@@ -251,6 +251,11 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
         validation_data : tuple (X_valid, y_valid) or (X_valid, y_valid, w_valid)
             Held-out data for choosing the best epoch. If None and ``early_stopping``,
             a ``validation_fraction`` of ``X`` is held out (stratified for classifiers).
+        checkpoint : riata.io.PathCheckpoint, optional
+            With ``solver="adam"`` or ``"sgd"``: save the training state after every
+            epoch and resume from the one saved there, bit for bit
+            (:func:`riata.training.train_module`). A ``"fista"`` fit is one
+            warm-started run that paths save whole, per alpha; it ignores this.
 
         Returns
         -------
@@ -278,7 +283,7 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
             if self.solver == "fista":
                 result = self._fit_full_batch(data, forward)
             else:
-                result = self._fit_minibatch(data, forward, gram, seed)
+                result = self._fit_minibatch(data, forward, gram, seed, checkpoint)
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
         self.best_score_ = result.best_score
@@ -363,7 +368,7 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
             best = self._null_output(data.targets, data.weights)
             model.output_bias().add_((best - mean).to(out.dtype))
 
-    def _fit_minibatch(self, data, forward, gram, seed):
+    def _fit_minibatch(self, data, forward, gram, seed, checkpoint=None):
         """``solver="adam"`` / ``"sgd"``: mini-batch epochs, best validation epoch."""
         n_train = data.X.shape[0]
         batch_size = min(200 if self.batch_size == "auto" else self.batch_size, n_train)
@@ -376,7 +381,7 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
             batch_size=batch_size, n_iter_no_change=self.n_iter_no_change, tol=self.tol,
             generator=torch.Generator().manual_seed(seed), verbose=bool(self.verbose),
             description=type(self).__name__, forward=forward,
-            sample_weight=data.weights)
+            sample_weight=data.weights, checkpoint=checkpoint)
 
     def _fit_full_batch(self, data, forward):
         """``solver="fista"``: to convergence on the training objective, full batch.

@@ -259,7 +259,10 @@ def fit_alpha_path(
     checkpoint : riata.io.PathCheckpoint, optional
         Save each walk's state after every alpha (``fold0``..., ``path``), and
         continue a walk from the alphas saved there by an earlier, interrupted call
-        with the same arguments: the result is the uninterrupted one's.
+        with the same arguments: the result is the uninterrupted one's. A minibatch
+        estimator (``solver="adam"`` / ``"sgd"``) also saves every epoch of the
+        alpha it is fitting (``alpha_NNN_epochs``, deleted once the alpha is saved),
+        so a walk killed in the middle of an alpha resumes at its last epoch.
 
     Returns
     -------
@@ -340,7 +343,10 @@ def _walk(est, X, y, sample_weight, alphas, validation, n_alphas_no_change, call
         alpha = alphas[i]
         started = time.perf_counter()
         est.set_params(penalty__alpha=float(alpha))
-        est.fit(X, y, sample_weight, validation_data=validation)
+        # A minibatch fit saves its epochs here; cleared once the alpha is saved.
+        epochs = checkpoint_part(checkpoint, f"alpha_{i:03d}_epochs")
+        est.fit(X, y, sample_weight, validation_data=validation,
+                **({} if epochs is None else {"checkpoint": epochs}))
         if validation is not None:
             walk.losses.append(_held_out_losses(est, validation))
             record = _record(est, alpha, walk.losses[-1], time.perf_counter() - started)
@@ -354,6 +360,7 @@ def _walk(est, X, y, sample_weight, alphas, validation, n_alphas_no_change, call
             checkpoint.save_step(i, {"record": record, "norms": walk.norms[-1],
                                       "losses": walk.losses[-1] if validation is not None
                                       else None, "estimator": walk.fitted[-1]})
+            epochs.clear()
         if callback is not None:
             callback(i, record)
         if _stale(walk.losses, n_alphas_no_change):

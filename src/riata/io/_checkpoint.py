@@ -179,6 +179,14 @@ class PathCheckpoint:
             shutil.rmtree(doomed, ignore_errors=True)
         _barrier()
 
+    def clear(self) -> None:
+        """Delete this part's directory (rank 0): e.g. one alpha's epoch states once
+        the alpha itself is saved. Every rank calls it."""
+        _barrier()
+        if _is_writer() and self._parts and self.directory.is_dir():
+            shutil.rmtree(self.directory, ignore_errors=True)
+        _barrier()
+
     # -- one walk -----------------------------------------------------------------------
     def saved_steps(self) -> list:
         """The items saved by :meth:`save_step`, in order: step 0, 1, ... up to the

@@ -208,7 +208,7 @@ def _fit_path_or_once(est, X, y, validation, settings: PipelineSettings,
     the validation rows, or by cross-validation over the training rows (saved to
     and resumed from ``checkpoint``)."""
     if est.penalty is None or settings.alpha is not None:
-        est.fit(X, y, validation_data=validation)
+        est.fit(X, y, validation_data=validation, checkpoint=_part(checkpoint, "epochs"))
         return est, (math.nan if est.penalty is None else float(settings.alpha)), {}
     chooser = ({"cv": settings.cv} if settings.cv else {"validation_data": validation})
     path = fit_alpha_path(est, X, y, callback=_progress, **chooser,
