@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 from riata.pipeline import bootstrap_intervals, threshold_scores, youden_threshold
 from riata.pipeline._stability import StabilitySelection
@@ -52,6 +52,47 @@ def test_bootstrap_intervals_cover_the_point_estimate_and_pair_the_difference():
     assert diff["auroc_diff_low"] < diff["auroc_diff"] < diff["auroc_diff_high"]
     assert diff["auroc_diff_low"] > 0  # the better model is better beyond the noise
     assert "auroc_diff" not in out["weak"]
+
+
+def _sklearn_intervals(positive, scores, reference, n_boot, seed=0):
+    """The reference: scikit-learn's scores of each resample, one call at a time (the
+    resamples drawn as bootstrap_intervals draws them)."""
+    rng = np.random.default_rng(seed)
+    cases, controls = np.flatnonzero(positive), np.flatnonzero(~positive)
+    boots = {k: ([], []) for k in scores}
+    for _ in range(n_boot):
+        rows = np.concatenate([rng.choice(cases, cases.size),
+                               rng.choice(controls, controls.size)])
+        for k, s in scores.items():
+            boots[k][0].append(roc_auc_score(positive[rows], s[rows]))
+            boots[k][1].append(average_precision_score(positive[rows], s[rows]))
+    out = {}
+    for k, (auroc, ap) in boots.items():
+        auroc, ap = np.array(auroc), np.array(ap)
+        out[k] = {"auroc_low": np.percentile(auroc, 2.5), "auroc_high": np.percentile(auroc, 97.5),
+                  "ap_low": np.percentile(ap, 2.5), "ap_high": np.percentile(ap, 97.5)}
+        if k != reference:
+            diff = auroc - np.array(boots[reference][0])
+            out[k]["auroc_diff_low"] = np.percentile(diff, 2.5)
+            out[k]["auroc_diff_high"] = np.percentile(diff, 97.5)
+    return out
+
+
+@pytest.mark.parametrize("n, prevalence, decimals", [(150, 0.3, 1), (60, 0.1, 2),
+                                                     (300, 0.5, 6)])
+def test_bootstrap_intervals_equal_scikit_learns_score_of_every_resample(n, prevalence,
+                                                                        decimals):
+    """Rounded scores make many ties (1 decimal: ten distinct values)."""
+    rng = np.random.default_rng(n)
+    positive = rng.random(n) < prevalence
+    positive[:2] = [True, False]
+    scores = {"a": np.round(positive * 0.3 + rng.random(n), decimals),
+              "b": np.round(rng.random(n), decimals), "constant": np.full(n, 0.4)}
+    ours = bootstrap_intervals(positive, scores, reference="b", n_boot=200)
+    reference = _sklearn_intervals(positive, scores, "b", 200)
+    for key, entry in reference.items():
+        for name, value in entry.items():
+            assert ours[key][name] == pytest.approx(value, abs=1e-12), (key, name)
 
 
 def test_stability_selection_bound_is_meinshausen_buhlmanns():

@@ -16,12 +16,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sklearn.metrics import (
-    average_precision_score,
-    brier_score_loss,
-    roc_auc_score,
-    roc_curve,
-)
+from scipy.stats import mannwhitneyu
+from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
 __all__ = ["bootstrap_intervals", "youden_threshold", "threshold_scores",
            "N_BOOTSTRAP"]
@@ -31,12 +27,43 @@ N_BOOTSTRAP = 1000
 
 
 def _resamples(positive: np.ndarray, n_boot: int, seed: int):
-    """Row indices of stratified bootstrap resamples (each keeps both classes)."""
+    """Stratified bootstrap resamples of the test rows (each keeps both classes):
+    ``(n_boot, n_cases)`` case rows and ``(n_boot, n_controls)`` control rows."""
     rng = np.random.default_rng(seed)
     cases, controls = np.flatnonzero(positive), np.flatnonzero(~positive)
-    for _ in range(n_boot):
-        yield np.concatenate([rng.choice(cases, cases.size),
-                              rng.choice(controls, controls.size)])
+    drawn = [(rng.choice(cases, cases.size), rng.choice(controls, controls.size))
+             for _ in range(n_boot)]
+    return (np.array([c for c, _ in drawn]).reshape(n_boot, cases.size),
+            np.array([c for _, c in drawn]).reshape(n_boot, controls.size))
+
+
+def _auroc(case_scores: np.ndarray, control_scores: np.ndarray) -> np.ndarray:
+    """AUROC of each row: the Mann-Whitney U of the cases over the controls divided by
+    ``n_cases * n_controls`` (ties count one half), as ``roc_auc_score``."""
+    u = mannwhitneyu(case_scores, control_scores, axis=1, method="asymptotic",
+                     use_continuity=False).statistic
+    return u / (case_scores.shape[1] * control_scores.shape[1])
+
+
+def _average_precision(case_scores: np.ndarray, control_scores: np.ndarray) -> np.ndarray:
+    """Average precision of each row, as ``average_precision_score``: the mean, over
+    the cases, of the precision at the threshold equal to the case's score (every row
+    scoring at least that high counted, ties included)."""
+    scores = np.concatenate([case_scores, control_scores], axis=1)
+    is_case = np.zeros(scores.shape, dtype=bool)
+    is_case[:, :case_scores.shape[1]] = True
+    order = np.argsort(-scores, axis=1, kind="stable")
+    scores = np.take_along_axis(scores, order, axis=1)
+    is_case = np.take_along_axis(is_case, order, axis=1)
+    precision = np.cumsum(is_case, axis=1) / np.arange(1, scores.shape[1] + 1)
+    # Each position takes the precision at the end of its run of tied scores.
+    n = scores.shape[1]
+    end = np.ones(scores.shape, dtype=bool)
+    end[:, :-1] = scores[:, 1:] != scores[:, :-1]
+    last = np.where(end, np.arange(n), n)
+    last = np.minimum.accumulate(last[:, ::-1], axis=1)[:, ::-1]
+    at_threshold = np.take_along_axis(precision, last, axis=1)
+    return (at_threshold * is_case).sum(axis=1) / case_scores.shape[1]
 
 
 def bootstrap_intervals(positive, scores: dict, *, reference: str | None = None,
@@ -47,7 +74,7 @@ def bootstrap_intervals(positive, scores: dict, *, reference: str | None = None,
     Parameters
     ----------
     positive : array-like of bool, shape (n_test,)
-        Whether each test row is of the positive class.
+        Whether each test row is of the positive class (both classes present).
     scores : dict of str to array-like of shape (n_test,)
         Each model's score (probability of the positive class) for the test rows.
     reference : str, optional
@@ -63,26 +90,31 @@ def bootstrap_intervals(positive, scores: dict, *, reference: str | None = None,
         Per model: ``auroc_low``, ``auroc_high``, ``ap_low``, ``ap_high`` and, with a
         reference, ``auroc_diff`` (the point difference), ``auroc_diff_low``,
         ``auroc_diff_high``.
+
+    Notes
+    -----
+    All resamples are scored at once: the AUROC as scipy's Mann-Whitney U statistic
+    along the resamples' axis, the AP by the same sums as scikit-learn's
+    ``average_precision_score``; both equal scikit-learn's scores of each resample
+    to rounding (tested), at a small fraction of the cost of 2,000 calls per model.
     """
     positive = np.asarray(positive, dtype=bool)
     keys = list(scores)
     values = {k: np.asarray(scores[k], dtype=float) for k in keys}
-    boots = {k: ([], []) for k in keys}
-    for rows in _resamples(positive, n_boot, seed):
-        for key in keys:
-            boots[key][0].append(roc_auc_score(positive[rows], values[key][rows]))
-            boots[key][1].append(average_precision_score(positive[rows],
-                                                         values[key][rows]))
+    case_rows, control_rows = _resamples(positive, n_boot, seed)
+    boots = {k: (_auroc(values[k][case_rows], values[k][control_rows]),
+                 _average_precision(values[k][case_rows], values[k][control_rows]))
+             for k in keys}
     tail = (1 - level) / 2 * 100
     out = {}
     for key in keys:
-        auroc, ap = (np.asarray(b) for b in boots[key])
+        auroc, ap = boots[key]
         entry = {"auroc_low": float(np.percentile(auroc, tail)),
                  "auroc_high": float(np.percentile(auroc, 100 - tail)),
                  "ap_low": float(np.percentile(ap, tail)),
                  "ap_high": float(np.percentile(ap, 100 - tail))}
         if reference is not None and key != reference and reference in boots:
-            diff = auroc - np.asarray(boots[reference][0])
+            diff = auroc - boots[reference][0]
             entry.update(
                 auroc_diff=float(roc_auc_score(positive, values[key])
                                  - roc_auc_score(positive, values[reference])),
