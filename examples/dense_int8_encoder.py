@@ -14,9 +14,9 @@ Under ``torchrun --nproc-per-node N`` each rank keeps its SNP range
 (``snp_sharded=True``); rank 0 prints. A killed run started again with the same
 arguments resumes after its last saved epoch.
 
-On the 2-core VM (2026-12-01, one process, default settings): 19 epochs (early stop)
-in 14 s, validation MSE 1.12 (noise variance 1), 2,331 of 20,000 SNPs kept, the 10
-causal among them.
+On the idle 2-core VM (2026-12-01, default settings): 19 epochs (early stop) in
+3.2 s, validation MSE 1.12 (noise variance 1), 2,331 of 20,000 SNPs kept, the 10
+causal among them; the same with 2 processes under torchrun.
 
 Usage::
 
@@ -82,14 +82,10 @@ def main(argv=None) -> dict:
     mean = mine[:n_train].mean(0)
     scale = mine[:n_train].std(0)
     scale[scale == 0] = 1.0
-    torch.manual_seed(args.seed)
+    torch.manual_seed(args.seed)  # alike on every rank: one start, the same dropout
     encoder = Int8GenotypeEncoder(mine, mean, scale, 20, snp_sharded=world > 1)
     del genotypes
     net = MLP(N_CLINICAL, 1, (20,), encoder=encoder)
-    if world > 1:  # one start for the replicated part: rank 0's
-        for name, p in net.named_parameters():
-            if name != ENCODER_WEIGHT:
-                torch.distributed.broadcast(p.data, src=0)
     weights = dict(net.named_parameters())
     opt = ProxAdam([{"params": [weights[ENCODER_WEIGHT]],
                      "penalty": GroupLasso(alpha=args.alpha)},
@@ -99,8 +95,9 @@ def main(argv=None) -> dict:
                      dtype=torch.float32)
     target = torch.tensor(y, dtype=torch.float32)[:, None]
     checkpoint = (None if args.checkpoint_dir is None else PathCheckpoint(
-        args.checkpoint_dir, {"example": "dense_int8_encoder", **vars(args),
-                              "world_size": world}))
+        args.checkpoint_dir, {"example": "dense_int8_encoder", "world_size": world,
+                              **{k: v for k, v in vars(args).items()
+                                 if k != "checkpoint_dir"}}))
     began = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a short demonstration run reaches max_epochs

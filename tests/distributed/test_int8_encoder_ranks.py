@@ -44,8 +44,10 @@ def _train(X, mean, scale, clinical, y, start, columns, sharded, checkpoint=None
     """Train the MLP on the SNP ``columns`` of this process; its encoder weight and
     the replicated parameters after 8 epochs of minibatch ProxAdam + group lasso
     (checkpointed every 2 epochs, and killed after ``kill_at - 1`` epochs, if asked)."""
+    torch.manual_seed(5)
     encoder = Int8GenotypeEncoder(X[:, columns], mean[columns], scale[columns], UNITS,
                                   block_size=4, snp_sharded=sharded)
+    own_start = encoder.weight.detach().numpy().copy()
     net = MLP(3, 1, (5,), encoder=encoder).double()
     state = dict(start)
     state[ENCODER_WEIGHT] = start[ENCODER_WEIGHT][:, columns]
@@ -72,6 +74,7 @@ def _train(X, mean, scale, clinical, y, start, columns, sharded, checkpoint=None
                      checkpoint_every=2)
     out = {name: p.detach().numpy().copy() for name, p in net.named_parameters()}
     out["epochs run"] = np.array(len(epochs))
+    out["own start"] = own_start
     return out
 
 
@@ -90,12 +93,14 @@ def test_a_snp_sharded_encoder_follows_the_single_process_trajectory(world_size)
     problem = _problem()
     alone = _train(*problem, slice(0, P), sharded=False)
     ranks = run_on_ranks(_on_rank, world_size, problem)
+    # Seeded alike, the ranks' own starts are the one-process start, column for column.
+    assert np.array_equal(np.hstack([r["own start"] for r in ranks]), alone["own start"])
     encoder = np.hstack([r[ENCODER_WEIGHT] for r in ranks])
     np.testing.assert_allclose(encoder, alone[ENCODER_WEIGHT], rtol=0, atol=1e-10)
     np.testing.assert_array_equal(encoder == 0, alone[ENCODER_WEIGHT] == 0)
     assert 0 < (np.abs(encoder).sum(0) == 0).sum() < P  # some SNPs dropped, not all
     for name, value in alone.items():
-        if name not in (ENCODER_WEIGHT, "epochs run"):
+        if name not in (ENCODER_WEIGHT, "epochs run", "own start"):
             for r in ranks:  # replicated: the same on every rank
                 np.testing.assert_allclose(r[name], value, rtol=0, atol=1e-10)
 
@@ -111,6 +116,7 @@ def test_sharded_training_killed_mid_path_resumes_on_every_rank(tmp_path):
     resumed = run_on_ranks(_on_rank, 2, problem, str(tmp_path / "ckpt"))
     for a, b in zip(resumed, whole):
         assert (int(a.pop("epochs run")), int(b.pop("epochs run"))) == (4, 8)  # 5..8 only
+        a.pop("own start"), b.pop("own start")
         assert a.keys() == b.keys()
         assert all(np.array_equal(a[k], b[k]) for k in a)
 

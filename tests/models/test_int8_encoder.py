@@ -109,3 +109,27 @@ def test_bad_inputs_are_refused_with_the_reason():
         enc(torch.tensor([[10.0]]))
     with pytest.raises(ValueError, match="one input column"):
         enc(torch.zeros(2, 6))
+
+
+def test_index_columns_that_cannot_hold_every_row_and_tiny_scales_are_refused():
+    X = np.zeros((300, 4), dtype=np.int8)
+    enc = Int8GenotypeEncoder(X, np.zeros(4), np.ones(4), 2)
+    with pytest.raises(ValueError, match="float64"):
+        enc(torch.tensor([[257.0]]).bfloat16())  # bfloat16 would read row 256
+    assert enc(torch.tensor([[257.0]])).shape == (1, 2)  # float32 holds it
+    with pytest.raises(ValueError, match="finite inverse"):
+        Int8GenotypeEncoder(X, np.zeros(4), np.full(4, 1e-320), 2)
+
+
+def test_an_encoder_with_no_snp_column_trains_under_a_penalty():
+    """An SNP-sharded rank can hold no SNP (more ranks than SNP chunks)."""
+    from riata.penalties import L1
+
+    enc = Int8GenotypeEncoder(np.zeros((5, 0), dtype=np.int8), np.zeros(0), np.ones(0), 2)
+    for penalty, fused in ((GroupLasso(alpha=0.1), True), (L1(alpha=0.1), False)):
+        opt = ProxAdam([{"params": [enc.weight], "penalty": penalty}], fused=fused)
+        out = enc(torch.tensor([[0.0], [4.0]]))
+        assert torch.equal(out, torch.zeros(2, 2))
+        (out.sum() + penalty.value(enc.weight)).backward()
+        opt.step()
+        assert enc.weight.shape == (2, 0)

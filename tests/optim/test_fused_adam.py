@@ -54,3 +54,17 @@ def test_the_step_sizes_equal_adam_updates():
     assert (step2[:, 0] == 0).all() and s2["step"] == s1["step"] == 3
     assert fused_adam_update(p2, grads[0], s2, lr=0.01, betas=(0.9, 0.999), eps=1e-8,
                              with_step=False) is None
+
+
+def test_a_state_saved_before_fused_existed_loads_and_steps():
+    w = torch.nn.Parameter(torch.ones(3))
+    opt = ProxAdam([w], lr=0.1)
+    w.grad = torch.ones(3)
+    opt.step()
+    state = opt.state_dict()
+    del state["param_groups"][0]["fused"]
+    again = ProxAdam([w], lr=0.1)
+    again.load_state_dict(state)
+    w.grad = torch.ones(3)
+    again.step()
+    assert again.state[w]["step"] == 2

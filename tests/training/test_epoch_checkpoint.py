@@ -84,3 +84,23 @@ def test_a_finished_run_is_read_back_not_retrained(tmp_path):
 def test_checkpoint_every_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match="checkpoint_every"):
         _train(PathCheckpoint(tmp_path / "c", JOB), every=0)
+
+
+def test_a_run_ended_by_max_epochs_is_saved_even_between_checkpoints(tmp_path):
+    ckpt = PathCheckpoint(tmp_path / "ckpt", JOB)
+    first = _train(ckpt, every=50, max_epochs=3)
+    again = _train(ckpt, every=50, max_epochs=3)
+    assert again[2] == []  # the last epoch was saved: nothing retrained
+    _same(first, again)
+
+
+def test_a_resume_with_other_settings_is_refused(tmp_path):
+    ckpt = PathCheckpoint(tmp_path / "ckpt", JOB)
+    with pytest.raises(Killed):
+        _train(ckpt, kill_at=3)
+    X, y, validation = _data()
+    net = MLP(4, 1, (6,), dropout=0.2)
+    with pytest.raises(ValueError, match=r"batch_size \(was 16, now 8\)"):
+        train_module(net, ProxAdam(net.parameters()), torch.nn.functional.mse_loss, X, y,
+                     validation=validation, batch_size=8, n_iter_no_change=100,
+                     generator=torch.Generator().manual_seed(1), checkpoint=ckpt)

@@ -38,15 +38,15 @@ def _blocks(genotypes, rows, block_size, mean, dtype, missing_value):
     a fresh 4 MB tensor per block costs page faults that, at 500,000 SNPs, add a
     third to the forward product.
     """
-    n_rows, n_snps = rows.numel(), genotypes.shape[1]
+    n_rows, n_snps, device = rows.numel(), genotypes.shape[1], genotypes.device
     width = min(block_size, n_snps)
-    codes = torch.empty(n_rows, width, dtype=torch.int8)
-    values = torch.empty(n_rows, width, dtype=dtype)
+    codes = torch.empty(n_rows, width, dtype=torch.int8, device=device)
+    values = torch.empty(n_rows, width, dtype=dtype, device=device)
     for start in range(0, n_snps, block_size):
         stop = min(start + block_size, n_snps)
         if stop - start != codes.shape[1]:  # the last, narrower block
-            codes = torch.empty(n_rows, stop - start, dtype=torch.int8)
-            values = torch.empty(n_rows, stop - start, dtype=dtype)
+            codes = torch.empty(n_rows, stop - start, dtype=torch.int8, device=device)
+            values = torch.empty(n_rows, stop - start, dtype=dtype, device=device)
         torch.index_select(genotypes[:, start:stop], 0, rows, out=codes)
         values.copy_(codes)
         if missing_value is not None:
@@ -80,13 +80,14 @@ class _StandardizedInt8Product(torch.autograd.Function):
         ctx.genotypes, ctx.mean, ctx.inv_scale = genotypes, mean, inv_scale
         ctx.block_size, ctx.missing_value = block_size, missing_value
         out = weight.new_zeros(rows.numel(), weight.shape[0])
-        offset = weight.new_zeros(weight.shape[0])
         for start, stop, values in _blocks(genotypes, rows, block_size, mean, weight.dtype,
                                            missing_value):
             folded = weight[:, start:stop] * inv_scale[start:stop]
             out.addmm_(values, folded.T)
-            offset.addmv_(folded, mean[start:stop])
-        return out.sub_(offset)
+            # Centre block by block: the running sum stays near the standardized one,
+            # so float32 loses less to the cancellation of the two folded terms.
+            out.sub_(folded @ mean[start:stop])
+        return out
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -124,7 +125,13 @@ class Int8GenotypeEncoder(nn.Module):
     weight gradient is zero only to rounding (the folded product subtracts two equal
     sums), so a penalty's prox in :class:`riata.optim.ProxAdam`, which leaves alone a
     coordinate without gradient history, zeroes that weight (the penalized optimum)
-    where a float encoder keeps it at its start.
+    where a float encoder keeps it at its start; without a penalty that weight
+    wanders by about ``lr`` per step on the rounding noise, with no effect on the
+    outputs.
+
+    ``mean`` and ``inv_scale`` are float buffers, cast with the module: after
+    ``.float()`` they hold float32 values (a later ``.double()`` does not bring back
+    the float64 ones), so build the module again for float64 work.
 
     The genotype matrix is a non-persistent buffer: it is not in ``state_dict()``
     (the model file holds the weights, not the data) and is not cast by
@@ -156,16 +163,19 @@ class Int8GenotypeEncoder(nn.Module):
         their optimizer state stays on the rank; ``forward`` sums the ranks' partial
         outputs with one all-reduce of ``n x out_features`` floats and returns the
         whole output on every rank, whose gradient then reaches each rank's columns
-        unchanged. The rest of the network is replicated. Outputs, gradients and
-        trajectories equal one process's to rounding (the products are summed in
-        another order); the random start is drawn per rank, so set the weight
-        (``load_state_dict`` of the rank's columns) to reproduce a one-process start.
+        unchanged. The rest of the network is replicated, and stays so only if
+        every rank draws the same batches and dropout masks: seed torch alike on
+        every rank before building the network and pass ``train_module`` the same
+        seeded generator (nothing checks this). Outputs, gradients and trajectories
+        then equal one process's to rounding (the products are summed in another
+        order), from the same start (:meth:`reset_parameters`).
 
     Attributes
     ----------
     weight : Parameter of shape (out_features, n_snps)
         Initialized as ``nn.Linear``'s: U(-1/sqrt(n_snps), 1/sqrt(n_snps)) (with
-        ``snp_sharded``, ``n_snps`` of all ranks together).
+        ``snp_sharded``, ``n_snps`` of all ranks together, and each rank keeps its
+        columns of one draw: see :meth:`reset_parameters`).
     n_snps : int
         SNP columns held here (this rank's, with ``snp_sharded``).
 
@@ -206,9 +216,10 @@ class Int8GenotypeEncoder(nn.Module):
                                  f"got {tuple(values.shape)}.")
         if not bool(torch.isfinite(mean).all()):
             raise ValueError("mean must be finite.")
-        if not bool((torch.isfinite(scale) & (scale > 0)).all()):
-            raise ValueError("scale must be finite and > 0 (Genotypes.mean_and_scale "
-                             "gives 1 for a monomorphic SNP).")
+        if not bool((torch.isfinite(scale) & torch.isfinite(1.0 / scale)
+                     & (scale > 0)).all()):
+            raise ValueError("scale must be finite and > 0, with a finite inverse "
+                             "(Genotypes.mean_and_scale gives 1 for a monomorphic SNP).")
         if int(out_features) < 1 or int(block_size) < 1:
             raise ValueError(f"out_features and block_size must be >= 1; got "
                              f"{out_features} and {block_size}.")
@@ -220,12 +231,15 @@ class Int8GenotypeEncoder(nn.Module):
                              "process group (e.g. under torchrun, after "
                              "riata.distributed.join_process_group()).")
         self.snp_sharded = bool(snp_sharded)
-        self.n_snps_total = n_snps
-        if self.snp_sharded:
-            total = torch.tensor([n_snps], dtype=torch.float64)
-            dist.all_reduce(total)
-            self.n_snps_total = int(total.item())
-        has_missing = bool((genotypes == missing_value).any())
+        self.n_snps_total, self.first_snp = n_snps, 0
+        if self.snp_sharded:  # where this rank's columns sit among all ranks'
+            counts = [torch.zeros(1, dtype=torch.int64) for _ in range(dist.get_world_size())]
+            dist.all_gather(counts, torch.tensor([n_snps], dtype=torch.int64))
+            counts = [int(c) for c in counts]
+            self.n_snps_total = sum(counts)
+            self.first_snp = sum(counts[:dist.get_rank()])
+        has_missing = any(bool((genotypes[:, j:j + 65536] == missing_value).any())
+                          for j in range(0, n_snps, 65536))  # no n x p mask at once
         self.missing_value = int(missing_value) if has_missing else None
         self.register_buffer("genotypes", genotypes.contiguous(), persistent=False)
         self.register_buffer("mean", mean)
@@ -234,8 +248,18 @@ class Int8GenotypeEncoder(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """``nn.Linear``'s start, U(-1/sqrt(p), 1/sqrt(p)) with ``p`` all SNPs. With
+        ``snp_sharded`` every rank draws the whole ``out_features x p`` matrix from
+        torch's global generator and keeps its columns, so that ranks seeded alike
+        start as one process would, and their generators stay in step."""
         bound = 1.0 / math.sqrt(self.n_snps_total) if self.n_snps_total else 0.0
-        nn.init.uniform_(self.weight, -bound, bound)
+        if not self.snp_sharded:
+            nn.init.uniform_(self.weight, -bound, bound)
+            return
+        full = torch.empty(self.out_features, self.n_snps_total, dtype=self.weight.dtype)
+        nn.init.uniform_(full, -bound, bound)
+        with torch.no_grad():
+            self.weight.copy_(full[:, self.first_snp:self.first_snp + self.n_snps])
 
     def rows_of(self, block: torch.Tensor) -> torch.Tensor:
         """The row indices held in ``block`` (``(n, 1)``), checked."""
@@ -244,8 +268,14 @@ class Int8GenotypeEncoder(nn.Module):
                              f"row index into its genotypes; got a block of shape "
                              f"{tuple(block.shape)}.")
         column = block[:, 0]
-        rows = column.to(torch.long)
         n = self.genotypes.shape[0]
+        exact = {torch.float16: 2**11, torch.bfloat16: 2**8, torch.float32: 2**24,
+                 torch.float64: 2**53}.get(column.dtype)
+        if exact is not None and n > exact:
+            raise ValueError(f"{column.dtype} holds integers exactly only up to {exact}, "
+                             f"and these genotypes have {n} rows: pass the row-index "
+                             "column in float64 (e.g. the model in float64).")
+        rows = column.to(torch.long)
         if rows.numel() and (bool((rows != column).any()) or int(rows.min()) < 0
                              or int(rows.max()) >= n):
             raise ValueError(f"The encoder's input column must hold row indices of its "

@@ -79,7 +79,9 @@ class Penalty(BaseEstimator):
     def _as_2d(w: torch.Tensor) -> torch.Tensor:
         if w.dim() == 0:
             raise ValueError("A penalty needs a weight tensor with at least one axis.")
-        return w.reshape(1, -1) if w.dim() == 1 else w.reshape(-1, w.shape[-1])
+        # Explicit row count: reshape(-1, 0) of a tensor with no column is ambiguous.
+        return w.reshape(1, -1) if w.dim() == 1 else w.reshape(math.prod(w.shape[:-1]),
+                                                               w.shape[-1])
 
     def _column_vector(self, values, n_columns: int, name: str, w: torch.Tensor):
         """Validate a per-column array (e.g. ``penalty_factor``) against ``w``."""

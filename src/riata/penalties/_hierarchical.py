@@ -157,7 +157,7 @@ class HierarchicalLasso(Penalty):
     def feasible(w: torch.Tensor, skip_rows: int = 1, hierarchy: float = 10.0,
                  rtol: float = 1e-6) -> bool:
         """Whether ``w`` satisfies ``max_k |W_kj| <= M ||theta_j||`` for every input."""
-        w2 = w.reshape(-1, w.shape[-1])
+        w2 = w.reshape(math.prod(w.shape[:-1]), w.shape[-1])
         W, theta = w2[:-skip_rows], w2[-skip_rows:]
         bound = hierarchy * torch.linalg.vector_norm(theta, dim=0)
         return bool(np.all((W.abs().amax(dim=0) <= bound * (1 + rtol) + 1e-12).numpy()))

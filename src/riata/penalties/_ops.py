@@ -8,6 +8,8 @@ input variables ("columns"), the leading axes the output units.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 __all__ = [
@@ -44,7 +46,7 @@ def column_group_sq_norms(
     -------
     Tensor of shape (n_groups,)
     """
-    col_sq = (w * w).reshape(-1, w.shape[-1]).sum(dim=0)
+    col_sq = (w * w).reshape(math.prod(w.shape[:-1]), w.shape[-1]).sum(dim=0)
     out = torch.zeros(n_groups, dtype=w.dtype, device=w.device)
     return out.index_add_(0, group_index, col_sq)
 
@@ -111,8 +113,8 @@ def group_soft_threshold_metric(
     n_groups = threshold.shape[0]
     # Work in float64: r solves a nonlinear equation and float32 loses the last digits.
     w64, s64, t64 = w.double(), step.double().expand_as(w), threshold.double()
-    flat_w = w64.reshape(-1, w.shape[-1])
-    flat_s = s64.reshape(-1, w.shape[-1])
+    flat_w = w64.reshape(math.prod(w.shape[:-1]), w.shape[-1])
+    flat_s = s64.reshape(math.prod(w.shape[:-1]), w.shape[-1])
     # One group per column (the default layout: a group per input variable) makes the
     # group sums plain column sums, several times cheaper than a scatter.
     per_column = n_groups == flat_w.shape[1] and bool(

@@ -155,10 +155,14 @@ def train_module(
     best = best_tiebreak = -math.inf
     stale = 0
     first = 1
+    # What a resumed run must share with the saved one (max_epochs may grow).
+    settings = {"n_samples": n, "batch_size": batch_size, "n_iter_no_change": n_iter_no_change,
+                "tol": tol, "seeded_generator": generator is not None,
+                "validation": validation is not None, "weighted": weights is not None}
     found = None if checkpoint is None else checkpoint.latest_step()
     if found is not None:
         first, result, best_state, best, best_tiebreak, stale = _restore(
-            found[1], model, optimizer, generator)
+            found[1], model, optimizer, generator, settings)
     epochs = range(first, max_epochs + 1) if stale < n_iter_no_change else range(0)
     bar = None
     if verbose:
@@ -218,11 +222,11 @@ def train_module(
             bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
         if stale >= n_iter_no_change:
             result.stopped_early = epoch < max_epochs
-        if checkpoint is not None and (epoch % checkpoint_every == 0
+        if checkpoint is not None and (epoch % checkpoint_every == 0 or epoch == max_epochs
                                        or stale >= n_iter_no_change):
             checkpoint.save_step(epoch - 1, _saved(epoch, model, optimizer, generator,
                                                    result, best_state, best,
-                                                   best_tiebreak, stale),
+                                                   best_tiebreak, stale, settings),
                                  keep_previous=False)
         if stale >= n_iter_no_change:
             break
@@ -245,14 +249,14 @@ def train_module(
 
 
 def _saved(epoch, model, optimizer, generator, result, best_state, best, best_tiebreak,
-           stale) -> dict:
+           stale, settings) -> dict:
     """The loop's whole state after ``epoch``, as one checkpoint item (torch.save bytes:
     the optimizer's state dict is nested, which a checkpoint item may not be)."""
     state = {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
              "generator": None if generator is None else generator.get_state(),
              "torch_rng": torch.get_rng_state(), "result": result,
              "best_state": best_state, "best": best, "best_tiebreak": best_tiebreak,
-             "stale": stale}
+             "stale": stale, "settings": settings}
     buffer = io.BytesIO()
     torch.save(state, buffer)
     return {"epoch": epoch, _state_key(): buffer.getvalue()}
@@ -266,7 +270,7 @@ def _state_key() -> str:
     return "state"
 
 
-def _restore(item, model, optimizer, generator):
+def _restore(item, model, optimizer, generator, settings):
     """Load what :func:`_saved` saved into the model, optimizer and generators."""
     key = _state_key()
     if key not in item:
@@ -276,6 +280,12 @@ def _restore(item, model, optimizer, generator):
             "by another number of processes. Resume it with as many as saved it, or "
             "start afresh in another checkpoint directory.")
     state = torch.load(io.BytesIO(item[key]), weights_only=False)
+    changed = [f"{k} (was {state['settings'].get(k)!r}, now {v!r})"
+               for k, v in settings.items() if state["settings"].get(k) != v]
+    if changed:
+        raise ValueError(
+            f"The training checkpoint was saved with other settings: {', '.join(changed)}. "
+            "Resume it with the same ones, or start afresh in another checkpoint directory.")
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     if state["generator"] is not None and generator is not None:
