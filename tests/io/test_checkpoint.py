@@ -290,3 +290,36 @@ def test_a_deletion_killed_halfway_is_finished_by_the_next_job(tmp_path):
     (leftover / "path" / "step_000").mkdir(parents=True)
     PathCheckpoint(tmp_path / "ckpt", JOB)
     assert not leftover.exists() and (tmp_path / "ckpt" / FINGERPRINT_FILE).is_file()
+
+
+def test_a_genotype_path_killed_inside_a_fit_resumes_its_round_and_iteration(
+        genotypes, tmp_path, monkeypatch, caplog):
+    """Killed after the 4th save of a working-set fit (every 50 FISTA iterations and
+    at its end), the path resumes in that alpha's round, at that iteration."""
+    def est():
+        return SparseMLPClassifier((4,), penalty=GroupLasso(), skip_connection=True,
+                                   solver="fista", max_epochs=500, dtype="float64",
+                                   random_state=0)
+
+    whole = _genotype_path(genotypes, est())
+    ckpt = PathCheckpoint(tmp_path / "ckpt", JOB)
+    saves, real_save = [], PathCheckpoint.save_step
+
+    def save_then_die(self, index, item, **kw):
+        real_save(self, index, item, **kw)
+        if self.directory.name.endswith("_fit"):
+            saves.append(self.directory.parent.name)
+            if len(saves) == 4:
+                raise Killed
+
+    monkeypatch.setattr(PathCheckpoint, "save_step", save_then_die)
+    with pytest.raises(Killed):
+        _genotype_path(genotypes, est(), checkpoint=ckpt)
+    monkeypatch.undo()
+    alpha_dir = ckpt.directory / "path" / saves[-1]
+    assert (alpha_dir / "step_000").is_dir()  # the round's start
+    with caplog.at_level("INFO", logger="riata"):
+        resumed = _genotype_path(genotypes, est(), checkpoint=ckpt)
+    assert "resumed full-batch training after iteration" in caplog.text
+    _assert_same_path(whole, resumed)
+    assert not list((ckpt.directory / "path").glob("alpha_*"))  # cleared per alpha

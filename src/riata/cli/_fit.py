@@ -60,9 +60,10 @@ run leaves no output directory and no temporary files (only a --checkpoint-dir, 
 for resuming); --out may not contain an input.
 
 resuming: with --checkpoint-dir DIR every alpha path saves its state after each alpha,
-and a minibatch network after each epoch (torch.distributed.checkpoint); run the same
-command again after a kill and it goes on after the last saved alpha or epoch, ending
-with the same results as an uninterrupted run.
+and inside an alpha after each epoch of a minibatch network or every 50 iterations of
+a full-batch fit (torch.distributed.checkpoint); run the same command again after a
+kill and it goes on from the last saved point, ending with the same results as an
+uninterrupted run.
 DIR is deleted when the run directory is written; a changed setting or input file
 (size or modification time) is refused.
 """
@@ -254,8 +255,9 @@ def add_parser(sub) -> None:
     run_group.add_argument("--overwrite", action="store_true",
                            help="replace an existing non-empty --out directory")
     run_group.add_argument("--checkpoint-dir", dest="checkpoint_dir", metavar="DIR",
-                           help="save each path's state after every alpha (and a "
-                                "minibatch network's after every epoch) in DIR; the "
+                           help="save each path's state after every alpha (and, "
+                                "inside one, every epoch or 50 full-batch "
+                                "iterations) in DIR; the "
                                 "same command run again after a kill resumes from it "
                                 "(with the same results). Deleted when the run ends")
     p.set_defaults(func=run)

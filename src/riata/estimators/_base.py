@@ -252,10 +252,10 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
             Held-out data for choosing the best epoch. If None and ``early_stopping``,
             a ``validation_fraction`` of ``X`` is held out (stratified for classifiers).
         checkpoint : riata.io.PathCheckpoint, optional
-            With ``solver="adam"`` or ``"sgd"``: save the training state after every
-            epoch and resume from the one saved there, bit for bit
-            (:func:`riata.training.train_module`). A ``"fista"`` fit is one
-            warm-started run that paths save whole, per alpha; it ignores this.
+            Save the training state as it goes and resume from the one saved there,
+            bit for bit: after every epoch with ``solver="adam"`` or ``"sgd"``
+            (:func:`riata.training.train_module`), every 50 iterations with
+            ``"fista"`` (:func:`riata.training.train_full_batch`).
 
         Returns
         -------
@@ -281,7 +281,7 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
             forward = (None if self.encoder is None
                        else self.encoder.training_forward(data.rows))
             if self.solver == "fista":
-                result = self._fit_full_batch(data, forward)
+                result = self._fit_full_batch(data, forward, checkpoint)
             else:
                 result = self._fit_minibatch(data, forward, gram, seed, checkpoint)
         self.history_ = result.history
@@ -383,7 +383,7 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
             description=type(self).__name__, forward=forward,
             sample_weight=data.weights, checkpoint=checkpoint)
 
-    def _fit_full_batch(self, data, forward):
+    def _fit_full_batch(self, data, forward, checkpoint=None):
         """``solver="fista"``: to convergence on the training objective, full batch.
 
         No early stopping: the fit ends at a stationary point, whose zeros the KKT
@@ -393,7 +393,8 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
         result = train_full_batch(self.model_, self._loss, data.X, data.targets, groups,
                                   max_iter=self.max_epochs, tol=self.tol,
                                   n_iter_no_change=self.n_iter_no_change,
-                                  forward=forward, sample_weight=data.weights)
+                                  forward=forward, sample_weight=data.weights,
+                                  checkpoint=checkpoint)
         validation = data.validation
         if validation is not None:
             with torch.no_grad():

@@ -58,8 +58,9 @@ class WorkingSetModel(Protocol):
     def fresh(self):
         """An unfitted copy with the same settings (one per cross-validation fold)."""
 
-    def fit(self, X, y, *, alpha: float, groups, penalty_factor) -> None:
-        """Fit at ``alpha``, warm-started from the current weights."""
+    def fit(self, X, y, *, alpha: float, groups, penalty_factor, checkpoint=None) -> None:
+        """Fit at ``alpha``, warm-started from the current weights (saving its progress
+        to, and resuming it from, ``checkpoint`` if given)."""
 
     def select_columns(self, source) -> None:
         """New SNP columns: ``source[i]`` is the old column continued by new column
@@ -141,11 +142,11 @@ class NetworkWorkingSetModel:
             out["penalty__penalty_factor"] = np.asarray(penalty_factor, dtype=float)
         return out
 
-    def fit(self, X, y, *, alpha, groups, penalty_factor) -> None:
+    def fit(self, X, y, *, alpha, groups, penalty_factor, checkpoint=None) -> None:
         est = self.estimator
         est.set_params(penalty__alpha=float(alpha), batch_size=X.shape[0],
                        **self._penalty_params(groups, penalty_factor))
-        est.fit(X, y)
+        est.fit(X, y, **({} if checkpoint is None else {"checkpoint": checkpoint}))
 
     def select_columns(self, source) -> None:
         self.estimator.select_inputs(source)
@@ -298,7 +299,10 @@ def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genot
         its working set and the record), and continue a walk from the alphas saved
         there by an earlier, interrupted call with the same arguments: the result is
         the uninterrupted one's (the critical alphas of the last saved alpha are
-        recomputed, one pass over the genotypes).
+        recomputed, one pass over the genotypes). Inside an alpha, the start of each
+        working-set round and every 50 FISTA iterations of its fit are saved too
+        (``alpha_NNN_rounds``, deleted once the alpha is saved), so a walk killed in
+        the middle of a long fit goes on from its last saved iteration.
 
     Returns
     -------
@@ -445,8 +449,12 @@ def _walk_genotype_path(solver, model, alphas, n_alphas_no_change, callback, cv=
         if _stale(walk.losses, n_alphas_no_change):
             return walk
     for i in range(len(saved), len(alphas)):
+        # The alpha's working-set rounds and fits save their progress here; cleared
+        # once the alpha itself is saved.
+        rounds = None if checkpoint is None else checkpoint.child(f"alpha_{i:03d}_rounds")
         record, loss = solver.solve(float(alphas[i]),
-                                    None if cv is None else (cv.mean[i], cv.se[i]))
+                                    None if cv is None else (cv.mean[i], cv.se[i]),
+                                    checkpoint=rounds)
         snapshot = (solver.model.snapshot() if model is not None or checkpoint is not None
                     else None)
         columns, norms = solver.cols.copy(), solver.plain_norms()
@@ -454,6 +462,7 @@ def _walk_genotype_path(solver, model, alphas, n_alphas_no_change, callback, cv=
             checkpoint.save_step(i, {"record": record, "losses": loss,
                                       "estimator": snapshot, "columns": columns,
                                       "norms": norms})
+            rounds.clear()
         keep(i, record, loss, snapshot, columns, norms)
         if _stale(walk.losses, n_alphas_no_change):
             break
@@ -549,15 +558,34 @@ class _PathSolver:
         self.model.select_columns(source.astype(np.int64))
         self.cols = np.asarray(new_cols, dtype=np.intp)
 
-    def solve(self, alpha: float, cv_loss=None):
+    def solve(self, alpha: float, cv_loss=None, checkpoint=None):
+        """Fit ``alpha`` on working sets until no SNP left out violates its KKT
+        condition. With a ``checkpoint`` each round's start (working set and model)
+        is saved, and each round's fit saves its own progress; a solve killed in the
+        middle goes on from there."""
         started = time.perf_counter()
         n_plain = len(self.labels)
-        support = self.cols[self.model.input_norms()[n_plain:] > 0]
-        self._move_to(self._candidates(alpha, support))
-        for rounds in range(1, self.max_rounds + 1):
+        found = None if checkpoint is None else checkpoint.latest_step()
+        if found is None:
+            first = 1
+            support = self.cols[self.model.input_norms()[n_plain:] > 0]
+            self._move_to(self._candidates(alpha, support))
+        else:
+            first = found[1]["round"]
+            self.model.restore(found[1]["model"])
+            self.cols = np.asarray(found[1]["columns"], dtype=np.intp)
+        for rounds in range(first, self.max_rounds + 1):
+            fit_checkpoint = None
+            if checkpoint is not None:
+                if found is None or rounds > first:
+                    checkpoint.save_step(rounds - 1, {
+                        "round": rounds, "columns": self.cols.copy(),
+                        "model": self.model.snapshot()}, keep_previous=False)
+                fit_checkpoint = checkpoint.child(f"round_{rounds:02d}_fit")
             X_train = self._train(self.cols)
             self.model.fit(X_train, self.y, alpha=alpha, groups=self._groups(self.cols),
-                           penalty_factor=self._factor(self.cols, alpha))
+                           penalty_factor=self._factor(self.cols, alpha),
+                           checkpoint=fit_checkpoint)
             self.crit = self._criticals(X_train)
             outside = np.ones(self.geno.n_snps, dtype=bool)
             outside[self.cols] = False

@@ -259,10 +259,11 @@ def fit_alpha_path(
     checkpoint : riata.io.PathCheckpoint, optional
         Save each walk's state after every alpha (``fold0``..., ``path``), and
         continue a walk from the alphas saved there by an earlier, interrupted call
-        with the same arguments: the result is the uninterrupted one's. A minibatch
-        estimator (``solver="adam"`` / ``"sgd"``) also saves every epoch of the
-        alpha it is fitting (``alpha_NNN_epochs``, deleted once the alpha is saved),
-        so a walk killed in the middle of an alpha resumes at its last epoch.
+        with the same arguments: the result is the uninterrupted one's. The fit of
+        the alpha in progress saves its own state too (``alpha_NNN_epochs``, deleted
+        once the alpha is saved): every epoch with ``solver="adam"`` / ``"sgd"``,
+        every 50 iterations with ``"fista"``, so a walk killed in the middle of an
+        alpha resumes there.
 
     Returns
     -------

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
 from ._loop import TrainResult
+from ._resume import pack_state, unpack_state
 
 __all__ = ["train_full_batch"]
 
@@ -50,6 +51,8 @@ def train_full_batch(
     step: float = 1.0,
     forward: Callable | None = None,
     sample_weight: torch.Tensor | None = None,
+    checkpoint=None,
+    checkpoint_every: int = 50,
 ) -> TrainResult:
     r"""Minimize ``loss_fn(model(X), y) + sum penalties`` by accelerated proximal gradient.
 
@@ -91,6 +94,14 @@ def train_full_batch(
         ``forward(model, X, slice(None))`` instead of ``model(X)``.
     sample_weight : Tensor of shape (n_samples,), optional
         ``loss_fn(outputs, y, sample_weight)`` is then the weighted mean loss.
+    checkpoint : riata.io.PathCheckpoint, optional
+        Save the iterate, the momentum point, theta, the step, the history and the
+        stopping counter every ``checkpoint_every`` iterations (and at the end),
+        keeping only the latest; if the checkpoint holds one, go on after it. The
+        result is then bit for bit that of an uninterrupted run (the contract of
+        :func:`riata.training.train_module`'s checkpoints).
+    checkpoint_every : int, default=50
+        Iterations between two saves.
 
     Returns
     -------
@@ -144,8 +155,21 @@ def train_full_batch(
     theta, t = 1.0, float(step)
     f_x, _ = evaluate(False)
     F_x = f_x + penalty_of(x)
-    stale = 0
-    for it in range(1, max_iter + 1):
+    stale, first = 0, 1
+    if checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be >= 1; got {checkpoint_every}.")
+    settings = {"n_samples": int(X.shape[0]), "tol": tol,
+                "n_iter_no_change": n_iter_no_change,
+                "shapes": [[tuple(p.shape) for p in ps] for ps in params]}
+    found = None if checkpoint is None else checkpoint.latest_step()
+    if found is not None:
+        saved = unpack_state(found[1], settings)
+        x, v, theta, t = saved["x"], saved["v"], saved["theta"], saved["t"]
+        f_x, F_x, stale, result = saved["f_x"], saved["F_x"], saved["stale"], saved["result"]
+        first = saved["iteration"] + 1
+        logger.info("resumed full-batch training after iteration %d", saved["iteration"])
+    iterations = range(first, max_iter + 1) if stale < n_iter_no_change else range(0)
+    for it in iterations:
         _assign(params, v)
         f_v, g_v = evaluate(True)
         if not math.isfinite(f_v):
@@ -177,6 +201,12 @@ def train_full_batch(
         result.history.append({"epoch": it, "train_loss": f_x, "objective": F_x,
                                "step": t})
         t *= 1.25
+        if checkpoint is not None and (it % checkpoint_every == 0 or it == max_iter
+                                       or stale >= n_iter_no_change):
+            checkpoint.save_step(it - 1, pack_state(it, {
+                "iteration": it, "x": x, "v": v, "theta": theta, "t": t, "f_x": f_x,
+                "F_x": F_x, "stale": stale, "result": result, "settings": settings}),
+                keep_previous=False)
         if stale >= n_iter_no_change:
             break
     _assign(params, x)

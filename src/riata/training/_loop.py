@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import io
 import logging
 import math
 import warnings
@@ -14,6 +13,8 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from torch import nn
+
+from ._resume import pack_state, unpack_state
 
 __all__ = ["TrainResult", "train_module"]
 
@@ -123,9 +124,10 @@ def train_module(
         state, the history and the best epoch's weights), keeping only the latest;
         if the checkpoint already holds one, training resumes after that epoch.
         A run killed and started again with the same arguments ends with the same
-        weights, bit for bit, as one that was never stopped. Under torchrun every
-        rank saves its own state (an SNP-sharded encoder differs by rank), so a
-        job resumes with as many processes as saved it. Any object with
+        weights, bit for bit, as one that was never stopped. Under torchrun a state
+        the ranks share is saved once (and resumes with any number of processes);
+        states that differ by rank (an SNP-sharded encoder) are saved per rank and
+        resume with as many processes as saved them. Any object with
         ``latest_step()`` and ``save_step(index, item, keep_previous=False)`` works
         (the contract of :class:`riata.io.PathCheckpoint`).
     checkpoint_every : int, default=1
@@ -250,42 +252,18 @@ def train_module(
 
 def _saved(epoch, model, optimizer, generator, result, best_state, best, best_tiebreak,
            stale, settings) -> dict:
-    """The loop's whole state after ``epoch``, as one checkpoint item (torch.save bytes:
-    the optimizer's state dict is nested, which a checkpoint item may not be)."""
-    state = {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-             "generator": None if generator is None else generator.get_state(),
-             "torch_rng": torch.get_rng_state(), "result": result,
-             "best_state": best_state, "best": best, "best_tiebreak": best_tiebreak,
-             "stale": stale, "settings": settings}
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    return {"epoch": epoch, _state_key(): buffer.getvalue()}
-
-
-def _state_key() -> str:
-    """Each rank of a torchrun job saves its own state (an SNP-sharded encoder holds
-    other weights on every rank); one process saves ``state``."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return f"state_rank{torch.distributed.get_rank()}"
-    return "state"
+    """The loop's whole state after ``epoch``, as one checkpoint item."""
+    return pack_state(epoch, {
+        "epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+        "generator": None if generator is None else generator.get_state(),
+        "torch_rng": torch.get_rng_state(), "result": result, "best_state": best_state,
+        "best": best, "best_tiebreak": best_tiebreak, "stale": stale,
+        "settings": settings})
 
 
 def _restore(item, model, optimizer, generator, settings):
     """Load what :func:`_saved` saved into the model, optimizer and generators."""
-    key = _state_key()
-    if key not in item:
-        saved = sorted(k for k in item if k.startswith("state"))
-        raise RuntimeError(
-            f"The training checkpoint holds {', '.join(saved)}, not {key}: it was saved "
-            "by another number of processes. Resume it with as many as saved it, or "
-            "start afresh in another checkpoint directory.")
-    state = torch.load(io.BytesIO(item[key]), weights_only=False)
-    changed = [f"{k} (was {state['settings'].get(k)!r}, now {v!r})"
-               for k, v in settings.items() if state["settings"].get(k) != v]
-    if changed:
-        raise ValueError(
-            f"The training checkpoint was saved with other settings: {', '.join(changed)}. "
-            "Resume it with the same ones, or start afresh in another checkpoint directory.")
+    state = unpack_state(item, settings)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     if state["generator"] is not None and generator is not None:
