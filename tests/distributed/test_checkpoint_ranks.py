@@ -75,3 +75,39 @@ def test_a_two_rank_checkpoint_resumes_in_one_process(tmp_path):
     assert len(ckpt.child("path").saved_steps()) == 3
     _same(_path(g, clinical, y, train, valid, checkpoint=ckpt),
           _path(g, clinical, y, train, valid))
+
+
+def _killed_inside_a_fit(rank, world_size, where):
+    """Killed (on every rank) right after the 3rd save of a working-set fit."""
+    g, clinical, y, train, valid = _problem()
+    real_save, saves = PathCheckpoint.save_step, []
+
+    def save_then_die(self, index, item, **kw):
+        real_save(self, index, item, **kw)
+        if self.directory.name.endswith("_fit"):
+            saves.append(sorted(k for k in item if k.startswith("state")))
+            if len(saves) == 3:
+                raise Killed
+
+    PathCheckpoint.save_step = save_then_die
+    try:
+        _path(_shard(g, rank, world_size), clinical, y, train, valid,
+              checkpoint=PathCheckpoint(where, JOB))
+    except Killed:
+        return saves
+    finally:
+        PathCheckpoint.save_step = real_save
+    return "finished"
+
+
+@pytest.mark.slow
+def test_a_two_rank_checkpoint_taken_inside_a_fit_resumes_in_one_process(tmp_path):
+    """The ranks' fit states agree (a replicated working-set model): each is saved
+    once, as 'state', and one process goes on from the iteration they reached."""
+    where = tmp_path / "c"
+    for saves in run_on_ranks(_killed_inside_a_fit, 2, str(where)):
+        assert saves == [["state"]] * 3
+    g, clinical, y, train, valid = _problem()
+    assert list((where / "path").glob("alpha_*_rounds"))
+    _same(_path(g, clinical, y, train, valid, checkpoint=PathCheckpoint(where, JOB)),
+          _path(g, clinical, y, train, valid))
