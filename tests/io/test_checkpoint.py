@@ -323,3 +323,31 @@ def test_a_genotype_path_killed_inside_a_fit_resumes_its_round_and_iteration(
     assert "resumed full-batch training after iteration" in caplog.text
     _assert_same_path(whole, resumed)
     assert not list((ckpt.directory / "path").glob("alpha_*"))  # cleared per alpha
+
+
+def test_a_resumed_path_raises_the_convergence_warnings_of_the_alphas_it_reads_back(
+        clinical, tmp_path):
+    """The run's note counts the fits that stopped before converging: alphas read
+    back from a checkpoint raise their saved warnings again."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = clinical
+
+    def run(**kwargs):
+        est = SparseMLPClassifier((4,), penalty=GroupLasso(), max_epochs=3,
+                                  n_iter_no_change=100, dtype="float64", random_state=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit_alpha_path(est, X[:200], y[:200], validation_data=(X[200:], y[200:]),
+                           n_alphas=4, **kwargs)
+        return [str(w.message) for w in caught if w.category is ConvergenceWarning]
+
+    whole = run()
+    assert len(whole) == 4  # one per alpha: 3 epochs never settle
+    ckpt = PathCheckpoint(tmp_path / "ckpt", JOB)
+    with pytest.raises(Killed), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run(checkpoint=ckpt, callback=_kill_after(2))
+    assert run(checkpoint=ckpt) == whole

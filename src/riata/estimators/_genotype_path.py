@@ -27,6 +27,7 @@ import torch
 from sklearn.base import clone
 
 from ..data import genotype_transpose_product, standardized_columns
+from ..training import convergence_warnings_recorded, replay_convergence_warnings
 from ._path import (
     PATH_RULES,
     AlphaPath,
@@ -441,6 +442,7 @@ def _walk_genotype_path(solver, model, alphas, n_alphas_no_change, callback, cv=
     saved = [] if checkpoint is None else checkpoint.saved_steps()
     for i, item in enumerate(saved):
         check_resumed_alpha(item["record"], alphas, i, checkpoint)
+        replay_convergence_warnings(item.get("warnings"))
         keep(i, item["record"], item["losses"], item["estimator"], item["columns"],
              item["norms"])
     if saved:
@@ -452,16 +454,17 @@ def _walk_genotype_path(solver, model, alphas, n_alphas_no_change, callback, cv=
         # The alpha's working-set rounds and fits save their progress here; cleared
         # once the alpha itself is saved.
         rounds = None if checkpoint is None else checkpoint.child(f"alpha_{i:03d}_rounds")
-        record, loss = solver.solve(float(alphas[i]),
-                                    None if cv is None else (cv.mean[i], cv.se[i]),
-                                    checkpoint=rounds)
+        with convergence_warnings_recorded() as stops:
+            record, loss = solver.solve(float(alphas[i]),
+                                        None if cv is None else (cv.mean[i], cv.se[i]),
+                                        checkpoint=rounds)
         snapshot = (solver.model.snapshot() if model is not None or checkpoint is not None
                     else None)
         columns, norms = solver.cols.copy(), solver.plain_norms()
         if checkpoint is not None:
             checkpoint.save_step(i, {"record": record, "losses": loss,
                                       "estimator": snapshot, "columns": columns,
-                                      "norms": norms})
+                                      "norms": norms, "warnings": stops})
             rounds.clear()
         keep(i, record, loss, snapshot, columns, norms)
         if _stale(walk.losses, n_alphas_no_change):
@@ -566,12 +569,15 @@ class _PathSolver:
         started = time.perf_counter()
         n_plain = len(self.labels)
         found = None if checkpoint is None else checkpoint.latest_step()
+        stops: list[str] = []  # this alpha's ConvergenceWarnings, saved with each round
         if found is None:
             first = 1
             support = self.cols[self.model.input_norms()[n_plain:] > 0]
             self._move_to(self._candidates(alpha, support))
         else:
             first = found[1]["round"]
+            stops = list(found[1].get("warnings", []))
+            replay_convergence_warnings(stops)
             self.model.restore(found[1]["model"])
             self.cols = np.asarray(found[1]["columns"], dtype=np.intp)
         for rounds in range(first, self.max_rounds + 1):
@@ -580,12 +586,16 @@ class _PathSolver:
                 if found is None or rounds > first:
                     checkpoint.save_step(rounds - 1, {
                         "round": rounds, "columns": self.cols.copy(),
-                        "model": self.model.snapshot()}, keep_previous=False)
+                        "model": self.model.snapshot(), "warnings": list(stops)},
+                        keep_previous=False)
                 fit_checkpoint = checkpoint.child(f"round_{rounds:02d}_fit")
             X_train = self._train(self.cols)
-            self.model.fit(X_train, self.y, alpha=alpha, groups=self._groups(self.cols),
-                           penalty_factor=self._factor(self.cols, alpha),
-                           checkpoint=fit_checkpoint)
+            with convergence_warnings_recorded() as raised:
+                self.model.fit(X_train, self.y, alpha=alpha,
+                               groups=self._groups(self.cols),
+                               penalty_factor=self._factor(self.cols, alpha),
+                               checkpoint=fit_checkpoint)
+            stops += raised
             self.crit = self._criticals(X_train)
             outside = np.ones(self.geno.n_snps, dtype=bool)
             outside[self.cols] = False

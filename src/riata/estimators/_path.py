@@ -14,6 +14,7 @@ from sklearn.base import clone
 
 from ..models import INPUT_LAYER_WEIGHT
 from ..penalties import L1
+from ..training import convergence_warnings_recorded, replay_convergence_warnings
 
 logger = logging.getLogger("riata")
 
@@ -332,6 +333,7 @@ def _walk(est, X, y, sample_weight, alphas, validation, n_alphas_no_change, call
         walk.records.append(item["record"])
         walk.norms.append(item["norms"])
         walk.fitted.append(item["estimator"])
+        replay_convergence_warnings(item.get("warnings"))
         if item["losses"] is not None:
             walk.losses.append(item["losses"])
         if callback is not None:
@@ -346,8 +348,9 @@ def _walk(est, X, y, sample_weight, alphas, validation, n_alphas_no_change, call
         est.set_params(penalty__alpha=float(alpha))
         # A minibatch fit saves its epochs here; cleared once the alpha is saved.
         epochs = checkpoint_part(checkpoint, f"alpha_{i:03d}_epochs")
-        est.fit(X, y, sample_weight, validation_data=validation,
-                **({} if epochs is None else {"checkpoint": epochs}))
+        with convergence_warnings_recorded() as stops:
+            est.fit(X, y, sample_weight, validation_data=validation,
+                    **({} if epochs is None else {"checkpoint": epochs}))
         if validation is not None:
             walk.losses.append(_held_out_losses(est, validation))
             record = _record(est, alpha, walk.losses[-1], time.perf_counter() - started)
@@ -360,7 +363,8 @@ def _walk(est, X, y, sample_weight, alphas, validation, n_alphas_no_change, call
         if checkpoint is not None:
             checkpoint.save_step(i, {"record": record, "norms": walk.norms[-1],
                                       "losses": walk.losses[-1] if validation is not None
-                                      else None, "estimator": walk.fitted[-1]})
+                                      else None, "estimator": walk.fitted[-1],
+                                      "warnings": stops})
             epochs.clear()
         if callback is not None:
             callback(i, record)

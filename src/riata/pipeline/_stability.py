@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from ..estimators import fit_genotype_path
+from ..training import convergence_warnings_recorded, replay_convergence_warnings
 
 __all__ = ["StabilitySelection", "stability_selection", "STABLE_THRESHOLD"]
 
@@ -138,10 +139,12 @@ def stability_selection(fitted, inputs, *, n_subsamples: int = 20,
         half = _half(train, inputs.y[train], rng, stratify)  # drawn even when saved
         if b < len(saved):
             runs.append(set(saved[b]["kept"]))
+            replay_convergence_warnings(saved[b].get("warnings"))
             continue
-        runs.append(_refit(fitted, inputs, half))
+        with convergence_warnings_recorded() as stops:
+            runs.append(_refit(fitted, inputs, half))
         if checkpoint is not None:
-            checkpoint.save_step(b, {"kept": sorted(runs[-1])})
+            checkpoint.save_step(b, {"kept": sorted(runs[-1]), "warnings": stops})
         logger.info("  stability %d/%d: %d variable(s) kept", b + 1, n_subsamples,
                     len(runs[-1]))
     variables = list(dict.fromkeys(inputs.clinical_groups))
