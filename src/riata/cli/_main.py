@@ -171,9 +171,25 @@ def main(argv=None) -> int:
                "files were removed and no partial output was left.")
         return 128 + stop.signum
     except Exception as exc:  # anything else is riata's fault, not the user's
+        if _lost_a_peer(exc):
+            _error(f"{name}: error: another process of this torchrun job stopped "
+                   f"({_one_line(exc)}). Run the same command again; with "
+                   "--checkpoint-dir it resumes from the last saved step.")
+            return EXIT_ERROR
         log = _bug_report(args.command, exc)
         _error(f"{name}: internal error (a bug in riata): {type(exc).__name__}: "
                f"{_one_line(exc)}. Please report it with the log {log}")
         return EXIT_BUG
     finally:
         _restore_handlers(previous)
+
+
+def _lost_a_peer(exc: BaseException) -> bool:
+    """Whether ``exc`` is a collective call failing because another rank of a torchrun
+    job died (gloo reports a closed or reset connection): not a bug in riata."""
+    text = str(exc)
+    return (int(os.environ.get("WORLD_SIZE", "1") or 1) > 1 and isinstance(exc, RuntimeError)
+            and "gloo" in text.lower()
+            and any(s in text for s in ("Connection reset", "Connection closed",
+                                        "connection closed", "Broken pipe",
+                                        "Connection refused")))
