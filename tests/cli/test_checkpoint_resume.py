@@ -167,3 +167,30 @@ def test_a_fit_killed_with_sigkill_resumes_to_the_same_results(cohort, when):
         _table(whole / "stability_selection.csv"),
         _table(cohort.root / "run" / "stability_selection.csv"), check_exact=True)
     assert not ckpt.exists()
+
+
+@pytest.mark.parametrize("left", ["checkpoint", "hidden copy"])
+def test_a_job_killed_after_its_run_directory_was_written_ends_with_the_same_command(
+        cohort, capsys, monkeypatch, left):
+    """The run directory is in place but the checkpoint was not yet deleted (or only
+    renamed to its hidden '.deleting' name): the same command finishes, exit 0."""
+    ckpt, out = cohort.root / "ckpt", cohort.root / "run"
+    args = ["-q", *cohort.fit_args(out, "--checkpoint-dir", str(ckpt))]
+
+    def killed(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PathCheckpoint, "remove", killed)
+    assert main(args) == 130
+    monkeypatch.undo()
+    assert (out / "results.csv").is_file() and (ckpt / FINGERPRINT_FILE).is_file()
+    before = (out / "results.csv").read_bytes()
+    if left == "hidden copy":
+        ckpt.rename(cohort.root / ".ckpt.deleting-1")
+    capsys.readouterr()
+    assert main(args) == 0
+    assert not ckpt.exists() and not list(cohort.root.glob(".ckpt*"))
+    assert (out / "results.csv").read_bytes() == before
+    # Another job's command (another seed) is not taken for this one: refused.
+    assert main(["-q", *cohort.fit_args(out, "--checkpoint-dir", str(ckpt),
+                                        "--seed", "3")]) == 2

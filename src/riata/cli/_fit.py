@@ -360,13 +360,21 @@ def resolve_settings(args):
 # ------------------------------------------------------------------------------ run
 def run(args) -> int:
     """Run ``riata fit``; return the exit code."""
-    from ..workflows import fit_cohort
+    from ..workflows import finished_before, fit_cohort
 
     config, out, overwrite, checkpoint = resolve_settings(args)
     group = join_process_group()  # under torchrun: this rank's place in the job
     quiet = bool(args.quiet) or not group.is_writer
     if not group.is_writer:  # rank 0 speaks for the job
         logging.getLogger("riata").setLevel(logging.WARNING)
+    if checkpoint is not None and not overwrite and finished_before(
+            config, out, checkpoint, process_group=group):
+        group.leave()
+        if not quiet:
+            print(f"riata fit: the run in '{out}' had finished before the job was "
+                  f"stopped; its checkpoint '{checkpoint}' is now deleted.",
+                  file=sys.stderr)
+        return 0
 
     def on_warning(message: str) -> None:
         if not quiet:

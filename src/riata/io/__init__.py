@@ -8,7 +8,7 @@ of new samples lives in :mod:`riata.data`, predicting them in
 :func:`riata.workflows.predict_cohort`.
 """
 
-from ._checkpoint import FINGERPRINT_FILE, CheckpointError, PathCheckpoint
+from ._checkpoint import FINGERPRINT_FILE, FINISHED_FILE, CheckpointError, PathCheckpoint
 from ._model_files import (
     METADATA_FILE,
     SCHEMA_VERSION,
@@ -28,4 +28,5 @@ __all__ = [
     "PathCheckpoint",
     "CheckpointError",
     "FINGERPRINT_FILE",
+    "FINISHED_FILE",
 ]

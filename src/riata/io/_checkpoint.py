@@ -44,12 +44,15 @@ from ..data import DataError
 # torch.distributed.checkpoint is imported where it is used: it adds ~0.6 s to every
 # start of riata, and only a run with --checkpoint-dir needs it.
 
-__all__ = ["PathCheckpoint", "CheckpointError", "FINGERPRINT_FILE"]
+__all__ = ["PathCheckpoint", "CheckpointError", "FINGERPRINT_FILE", "FINISHED_FILE"]
 
 logger = logging.getLogger("riata")
 
 #: The file that says which job a checkpoint directory belongs to.
 FINGERPRINT_FILE = "fingerprint.json"
+#: Written by :meth:`PathCheckpoint.mark_finished` just before the run directory is
+#: moved into place.
+FINISHED_FILE = "finished.json"
 _STEP = re.compile(r"^step_(\d{3,})$")
 _PARTIAL = ".partial"
 _DELETING = ".deleting-"
@@ -185,6 +188,17 @@ class PathCheckpoint:
         _barrier()
         if _is_writer() and self._parts and self.directory.is_dir():
             shutil.rmtree(self.directory, ignore_errors=True)
+        _barrier()
+
+    def mark_finished(self, run_directory) -> None:
+        """Record, before the run directory is moved into place, that the job has
+        finished and where its run directory is (``finished.json``): a job killed
+        between that move and :meth:`remove` is then recognised as finished
+        (:func:`riata.workflows.finished_before`). Every rank calls it."""
+        _barrier()
+        if _is_writer():
+            _write_atomically(self.root / FINISHED_FILE, json.dumps(
+                {"run_directory": str(Path(os.fspath(run_directory)).resolve())}))
         _barrier()
 
     # -- one walk -----------------------------------------------------------------------

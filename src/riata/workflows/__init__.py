@@ -6,7 +6,7 @@ models they fit.
 """
 
 from ._casestudy import CASE_STUDY_MODELS, CaseStudyConfig, CaseStudyResult, run_case_study
-from ._cohort import CohortFitResult, fit_cohort
+from ._cohort import CohortFitResult, finished_before, fit_cohort
 from ._cohort_config import CohortFitConfig
 from ._predict import Predictions, predict_cohort, predict_from_genotypes, predict_in_batches
 
@@ -18,6 +18,7 @@ __all__ = [
     "CohortFitConfig",
     "CohortFitResult",
     "fit_cohort",
+    "finished_before",
     "Predictions",
     "predict_cohort",
     "predict_in_batches",

@@ -10,7 +10,9 @@ rows, and write the run directory atomically with the network saved for
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import shutil
 import tempfile
 import time
 import warnings
@@ -24,7 +26,7 @@ from .. import __version__
 from .._files import is_inside
 from ..data import DataError, DataWarning, plink_fileset_paths, read_table, snp_shard
 from ..distributed import ProcessGroup
-from ..io import CheckpointError, PathCheckpoint, save_model
+from ..io import FINGERPRINT_FILE, FINISHED_FILE, CheckpointError, PathCheckpoint, save_model
 from ..pipeline import (
     THRESHOLD_RULE,
     Notes,
@@ -248,6 +250,8 @@ def fit_cohort(config: CohortFitConfig, out_dir, *, overwrite: bool = False,
                              "penalty": config.penalty, "alpha": fitted.alpha})
 
     title = f"riata fit: {config.target} in {clinical_path.name}"
+    if checkpoint is not None:
+        checkpoint.mark_finished(out)
     if group.is_writer:
         path = write_run_directory(out, run, document, overwrite=overwrite, save=save,
                                    title=title)
@@ -374,7 +378,15 @@ def _open_checkpoint(where: Path, out: Path, config: CohortFitConfig,
             raise DataError(f"The checkpoint directory '{where}' contains {what} "
                             f"'{path}'; it is deleted when the run ends. Pass another "
                             "--checkpoint-dir.")
-    fingerprint = {
+    try:
+        return PathCheckpoint(where, _fingerprint(config))
+    except CheckpointError as err:
+        raise DataError(str(err)) from None
+
+
+def _fingerprint(config: CohortFitConfig) -> dict:
+    """What identifies a job in its checkpoint (:class:`riata.io.PathCheckpoint`)."""
+    return json.loads(json.dumps({
         "riata": __version__,
         "settings": {k: (str(v) if isinstance(v, Path) else v)
                      for k, v in _recorded_settings(config, False, "").items()
@@ -382,11 +394,63 @@ def _open_checkpoint(where: Path, out: Path, config: CohortFitConfig,
         "network": {k: v for k, v in config.network.items()},
         # The data files; a --config file's settings are compared one by one above.
         "files": {str(path.resolve()): _file_stamp(path)
-                  for _, path in _input_files(config, ()) if path.exists()}}
-    try:
-        return PathCheckpoint(where, fingerprint)
-    except CheckpointError as err:
-        raise DataError(str(err)) from None
+                  for _, path in _input_files(config, ()) if path.exists()}},
+        default=str))
+
+
+def finished_before(config: CohortFitConfig, out_dir, checkpoint_dir, *,
+                    process_group: ProcessGroup | None = None) -> bool:
+    """Whether this job had already written ``out_dir`` and was killed before deleting
+    its checkpoint; if so, delete what the checkpoint left and return True.
+
+    A job marks its checkpoint finished (:data:`riata.io.FINISHED_FILE`, naming the
+    run directory) just before moving the run directory into place, and deletes the
+    checkpoint just after (renaming it to a hidden ``.NAME.deleting-PID`` first). A
+    kill between the two leaves a complete run directory beside the checkpoint or
+    that hidden copy; the same command run again calls this first and ends there.
+    Every rank of a torchrun job calls it (rank 0 deletes).
+
+    Returns
+    -------
+    bool
+        False when ``out_dir`` does not exist or no checkpoint of this job (same
+        fingerprint) marked it as its run directory.
+    """
+    group = ProcessGroup() if process_group is None else process_group
+    out, where = Path(os.fspath(out_dir)), Path(os.fspath(checkpoint_dir))
+    found = out.is_dir() and _finished_leftovers(config, out, where)
+    group.barrier()  # every rank has looked before rank 0 deletes
+    if found and group.is_writer:
+        for path in found:
+            doomed = path
+            if path == where:  # first out of the way, as PathCheckpoint.remove does
+                doomed = where.resolve().with_name(f".{where.resolve().name}"
+                                                   f".deleting-{os.getpid()}")
+                if where.is_symlink():
+                    where.unlink()
+                    where = where.resolve()
+                os.replace(where, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
+    group.barrier()
+    return bool(found)
+
+
+def _finished_leftovers(config, out: Path, where: Path) -> list:
+    """The checkpoint directories of this job that marked ``out`` as finished."""
+    candidates = [where] if where.is_dir() else []
+    if where.parent.is_dir():
+        candidates += sorted(where.parent.glob(f".{where.name}.deleting-*"))
+    wanted, target = _fingerprint(config), str(out.resolve())
+    matched = []
+    for path in candidates:
+        try:
+            marker = json.loads((path / FINISHED_FILE).read_text())
+            saved = json.loads((path / FINGERPRINT_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if marker.get("run_directory") == target and saved == wanted:
+            matched.append(path)
+    return matched
 
 
 def _file_stamp(path: Path) -> list:
