@@ -4,7 +4,7 @@ from ._base import BaseSparseMLP
 from ._classifier import SparseMLPClassifier
 from ._encoder import GenotypeEncoder
 from ._explicit import explicit_encoder_estimator
-from ._genotype_path import NetworkWorkingSetModel, WorkingSetModel, fit_genotype_path
+from ._genotype_path import fit_genotype_path
 from ._path import (
     PATH_RULES,
     AlphaPath,
@@ -15,6 +15,7 @@ from ._path import (
     fit_alpha_path,
 )
 from ._regressor import SparseMLPRegressor
+from ._working_set import NetworkWorkingSetModel, WorkingSetModel
 
 __all__ = [
     "BaseSparseMLP",
