@@ -132,59 +132,10 @@ def time_limit(X: torch.Tensor, d: int = ENCODER_DIM, k: int = 3, seed: int = 0)
     return fwd, grad
 
 
-def dense_epochs(Xfull: torch.Tensor, y: torch.Tensor, p: int, epochs: int, seed: int = 0):
-    """Seconds of each timed epoch and the mean split (gather, forward, backward, step)."""
-    from riata.models import MLP
-    from riata.optim import ProxAdam
-
-    torch.manual_seed(seed)
-    net = MLP(N_CLINICAL, 1, (ENCODER_DIM,),
-              encoder=torch.nn.Linear(p, ENCODER_DIM, bias=False))
-    opt = ProxAdam(net.parameters(), lr=1e-3)
-    n = Xfull.shape[0]
-    totals, splits = [], []
-    for epoch in range(epochs + 1):  # epoch 0 is the warm-up
-        perm = torch.randperm(n)
-        parts = [0.0, 0.0, 0.0, 0.0]
-        t_start = time.perf_counter()
-        for i in range(0, n, BATCH):
-            idx = perm[i:i + BATCH]
-            t0 = time.perf_counter()
-            xb, yb = Xfull[idx], y[idx]
-            t1 = time.perf_counter()
-            loss = torch.nn.functional.mse_loss(net(xb), yb)
-            t2 = time.perf_counter()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            t3 = time.perf_counter()
-            opt.step()
-            t4 = time.perf_counter()
-            for j, dt in enumerate((t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
-                parts[j] += dt
-        total = time.perf_counter() - t_start
-        if epoch > 0:
-            totals.append(total)
-            splits.append(parts)
-    mean_split = [statistics.mean(s[j] for s in splits) for j in range(4)]
-    return totals, mean_split
-
-
-def int8_epochs(geno: torch.Tensor, clinical: torch.Tensor, y: torch.Tensor, epochs: int,
-                seed: int = 0):
-    """Seconds of each timed int8 streaming epoch and the mean split (as dense_epochs)."""
-    from riata.models import MLP, Int8GenotypeEncoder
-    from riata.optim import ProxAdam
-
-    n, p = geno.shape
-    counts = geno.to(torch.float64)
-    mean, scale = counts.mean(0), counts.std(0, unbiased=False)
-    del counts
-    scale[scale == 0] = 1.0
-    torch.manual_seed(seed)
-    net = MLP(N_CLINICAL, 1, (ENCODER_DIM,),
-              encoder=Int8GenotypeEncoder(geno, mean, scale, ENCODER_DIM))
-    opt = ProxAdam(net.parameters(), lr=1e-3, fused=True)
-    X = torch.cat([clinical, torch.arange(n, dtype=clinical.dtype)[:, None]], dim=1)
+def timed_epochs(net, opt, X: torch.Tensor, y: torch.Tensor, epochs: int):
+    """Seconds of each timed epoch (after one warm-up) and the mean split (gather,
+    forward, backward, step) of ``net`` trained by ``opt`` on batches of ``X``."""
+    n = X.shape[0]
     totals, splits = [], []
     for epoch in range(epochs + 1):  # epoch 0 is the warm-up
         perm = torch.randperm(n)
@@ -204,11 +155,44 @@ def int8_epochs(geno: torch.Tensor, clinical: torch.Tensor, y: torch.Tensor, epo
             t4 = time.perf_counter()
             for j, dt in enumerate((t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
                 parts[j] += dt
+        total = time.perf_counter() - t_start
         if epoch > 0:
-            totals.append(time.perf_counter() - t_start)
+            totals.append(total)
             splits.append(parts)
     mean_split = [statistics.mean(s[j] for s in splits) for j in range(4)]
     return totals, mean_split
+
+
+def dense_epochs(Xfull: torch.Tensor, y: torch.Tensor, p: int, epochs: int, seed: int = 0):
+    """Seconds of each timed epoch and the mean split (gather, forward, backward, step)."""
+    from riata.models import MLP
+    from riata.optim import ProxAdam
+
+    torch.manual_seed(seed)
+    net = MLP(N_CLINICAL, 1, (ENCODER_DIM,),
+              encoder=torch.nn.Linear(p, ENCODER_DIM, bias=False))
+    opt = ProxAdam(net.parameters(), lr=1e-3)
+    return timed_epochs(net, opt, Xfull, y, epochs)
+
+
+def int8_epochs(geno: torch.Tensor, clinical: torch.Tensor, y: torch.Tensor, epochs: int,
+                seed: int = 0):
+    """Seconds of each timed int8 streaming epoch and the mean split (as dense_epochs)."""
+    from riata.models import MLP, Int8GenotypeEncoder
+    from riata.optim import ProxAdam
+
+    n, p = geno.shape
+    mean, scale = torch.empty(p, dtype=torch.float64), torch.empty(p, dtype=torch.float64)
+    for j in range(0, p, 10_000):  # in blocks: no float copy of the genotypes
+        block = geno[:, j:j + 10_000].to(torch.float64)
+        mean[j:j + 10_000], scale[j:j + 10_000] = block.mean(0), block.std(0, unbiased=False)
+    scale[scale == 0] = 1.0
+    torch.manual_seed(seed)
+    net = MLP(N_CLINICAL, 1, (ENCODER_DIM,),
+              encoder=Int8GenotypeEncoder(geno, mean, scale, ENCODER_DIM))
+    opt = ProxAdam(net.parameters(), lr=1e-3, fused=True)
+    X = torch.cat([clinical, torch.arange(n, dtype=clinical.dtype)[:, None]], dim=1)
+    return timed_epochs(net, opt, X, y, epochs)
 
 
 def kernel_epochs(geno, clinical: torch.Tensor, y: torch.Tensor, epochs: int,

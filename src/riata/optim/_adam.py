@@ -12,6 +12,14 @@ from ._base import ProximalOptimizer
 __all__ = ["ProxAdam", "adam_update", "fused_adam_update"]
 
 
+def _start_moments(p: torch.Tensor, state: dict) -> None:
+    """An empty state gets step 0 and zero first and second moments shaped like ``p``."""
+    if not state:
+        state["step"] = 0
+        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+
+
 def adam_update(
     p: torch.Tensor,
     grad: torch.Tensor,
@@ -31,10 +39,7 @@ def adam_update(
     it (``lr / eps`` would be ~1e5 * lr; see :class:`ProxAdam`).
     """
     beta1, beta2 = betas
-    if not state:
-        state["step"] = 0
-        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+    _start_moments(p, state)
     state["step"] += 1
     t = state["step"]
     exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
@@ -71,10 +76,7 @@ def fused_adam_update(
     step sizes (docs/benchmarks.md, 4a).
     """
     beta1, beta2 = betas
-    if not state:
-        state["step"] = 0
-        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+    _start_moments(p, state)
     # The kernel increments its step tensor itself; riata's state keeps a plain int.
     step_tensor = torch.tensor(float(state["step"]))
     torch_adam([p], [grad], [state["exp_avg"]], [state["exp_avg_sq"]], [], [step_tensor],
