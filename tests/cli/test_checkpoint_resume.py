@@ -4,6 +4,7 @@ from its last saved alpha and writes the uninterrupted run's results (issue 13).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -169,7 +170,7 @@ def test_a_fit_killed_with_sigkill_resumes_to_the_same_results(cohort, when):
     assert not ckpt.exists()
 
 
-@pytest.mark.parametrize("left", ["checkpoint", "hidden copy"])
+@pytest.mark.parametrize("left", ["checkpoint", "hidden copy", "half-deleted hidden copy"])
 def test_a_job_killed_after_its_run_directory_was_written_ends_with_the_same_command(
         cohort, capsys, monkeypatch, left):
     """The run directory is in place but the checkpoint was not yet deleted (or only
@@ -185,8 +186,12 @@ def test_a_job_killed_after_its_run_directory_was_written_ends_with_the_same_com
     monkeypatch.undo()
     assert (out / "results.csv").is_file() and (ckpt / FINGERPRINT_FILE).is_file()
     before = (out / "results.csv").read_bytes()
-    if left == "hidden copy":
+    if left != "checkpoint":
         ckpt.rename(cohort.root / ".ckpt.deleting-1")
+    if left == "half-deleted hidden copy":  # the steps and the fingerprint were gone
+        for entry in (cohort.root / ".ckpt.deleting-1").iterdir():
+            if entry.name != "finished.json":
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     capsys.readouterr()
     assert main(args) == 0
     assert not ckpt.exists() and not list(cohort.root.glob(".ckpt*"))
@@ -194,3 +199,24 @@ def test_a_job_killed_after_its_run_directory_was_written_ends_with_the_same_com
     # Another job's command (another seed) is not taken for this one: refused.
     assert main(["-q", *cohort.fit_args(out, "--checkpoint-dir", str(ckpt),
                                         "--seed", "3")]) == 2
+
+
+def test_a_job_killed_before_its_run_directory_moved_into_an_empty_out_resumes(
+        cohort, monkeypatch):
+    """An empty --out exists before the run and finished.json is written just before
+    the move: the rerun must not take the empty directory for the finished run."""
+    import riata.workflows._cohort as cohort_workflow
+
+    ckpt, out = cohort.root / "ckpt", cohort.root / "run"
+    out.mkdir()
+    args = ["-q", *cohort.fit_args(out, "--checkpoint-dir", str(ckpt))]
+
+    def killed(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cohort_workflow, "write_run_directory", killed)
+    assert main(args) == 130
+    monkeypatch.undo()
+    assert (ckpt / "finished.json").is_file() and not any(out.iterdir())
+    assert main(args) == 0
+    assert (out / "results.csv").is_file() and not ckpt.exists()

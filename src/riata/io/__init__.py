@@ -8,7 +8,13 @@ of new samples lives in :mod:`riata.data`, predicting them in
 :func:`riata.workflows.predict_cohort`.
 """
 
-from ._checkpoint import FINGERPRINT_FILE, FINISHED_FILE, CheckpointError, PathCheckpoint
+from ._checkpoint import (
+    FINGERPRINT_FILE,
+    FINISHED_FILE,
+    CheckpointError,
+    PathCheckpoint,
+    delete_checkpoint_directory,
+)
 from ._model_files import (
     METADATA_FILE,
     SCHEMA_VERSION,
@@ -29,4 +35,5 @@ __all__ = [
     "CheckpointError",
     "FINGERPRINT_FILE",
     "FINISHED_FILE",
+    "delete_checkpoint_directory",
 ]

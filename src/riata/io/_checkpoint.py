@@ -44,7 +44,8 @@ from ..data import DataError
 # torch.distributed.checkpoint is imported where it is used: it adds ~0.6 s to every
 # start of riata, and only a run with --checkpoint-dir needs it.
 
-__all__ = ["PathCheckpoint", "CheckpointError", "FINGERPRINT_FILE", "FINISHED_FILE"]
+__all__ = ["PathCheckpoint", "CheckpointError", "FINGERPRINT_FILE", "FINISHED_FILE",
+           "delete_checkpoint_directory"]
 
 logger = logging.getLogger("riata")
 
@@ -179,7 +180,7 @@ class PathCheckpoint:
                 self.root.unlink()
             doomed = target.with_name(f".{target.name}{_DELETING}{os.getpid()}")
             os.replace(target, doomed)
-            shutil.rmtree(doomed, ignore_errors=True)
+            delete_checkpoint_directory(doomed)
         _barrier()
 
     def clear(self) -> None:
@@ -265,6 +266,23 @@ class PathCheckpoint:
                     if (m := _STEP.match(p.name)) and int(m.group(1)) < index:
                         shutil.rmtree(p, ignore_errors=True)
         _barrier()
+
+
+def delete_checkpoint_directory(path) -> None:
+    """Delete a checkpoint directory, its two marker files last (the fingerprint, then
+    ``finished.json``): a deletion killed half-way leaves a directory that still says
+    whose run it was, or an empty one."""
+    path = Path(os.fspath(path))
+    for entry in path.iterdir() if path.is_dir() else ():
+        if entry.name in (FINGERPRINT_FILE, FINISHED_FILE):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    for name in (FINGERPRINT_FILE, FINISHED_FILE):
+        (path / name).unlink(missing_ok=True)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import tempfile
 import time
 import warnings
@@ -26,7 +25,14 @@ from .. import __version__
 from .._files import is_inside
 from ..data import DataError, DataWarning, plink_fileset_paths, read_table, snp_shard
 from ..distributed import ProcessGroup
-from ..io import FINGERPRINT_FILE, FINISHED_FILE, CheckpointError, PathCheckpoint, save_model
+from ..io import (
+    FINGERPRINT_FILE,
+    FINISHED_FILE,
+    CheckpointError,
+    PathCheckpoint,
+    delete_checkpoint_directory,
+    save_model,
+)
 from ..pipeline import (
     THRESHOLD_RULE,
     Notes,
@@ -430,25 +436,45 @@ def finished_before(config: CohortFitConfig, out_dir, checkpoint_dir, *,
                     where.unlink()
                     where = where.resolve()
                 os.replace(where, doomed)
-            shutil.rmtree(doomed, ignore_errors=True)
+            delete_checkpoint_directory(doomed)
     group.barrier()
     return bool(found)
 
 
 def _finished_leftovers(config, out: Path, where: Path) -> list:
-    """The checkpoint directories of this job that marked ``out`` as finished."""
-    candidates = [where] if where.is_dir() else []
-    if where.parent.is_dir():
-        candidates += sorted(where.parent.glob(f".{where.name}.deleting-*"))
+    """The checkpoint directories of this job that marked ``out`` as finished.
+
+    ``out`` must hold a run directory (its config.json: the run directory is moved in
+    whole, and a non-empty ``out`` is refused before the fit). ``where`` must name it
+    in its ``finished.json`` and hold this job's fingerprint; a hidden
+    ``.NAME.deleting-*`` copy is already committed to deletion, and counts when it
+    names ``out`` with no fingerprint left (deleted half-way: the markers go last) or
+    is empty.
+    """
+    if not (out / "config.json").is_file():
+        return []
     wanted, target = _fingerprint(config), str(out.resolve())
-    matched = []
-    for path in candidates:
+
+    def read(path: Path, name: str):
         try:
-            marker = json.loads((path / FINISHED_FILE).read_text())
-            saved = json.loads((path / FINGERPRINT_FILE).read_text())
+            return json.loads((path / name).read_text())
         except (OSError, ValueError):
+            return None
+
+    matched = []
+    if where.is_dir():
+        marker = read(where, FINISHED_FILE) or {}
+        if marker.get("run_directory") == target and read(where, FINGERPRINT_FILE) == wanted:
+            matched.append(where)
+    hidden = sorted(where.parent.glob(f".{where.name}.deleting-*")) if where.parent.is_dir() \
+        else []
+    for path in hidden:
+        if not path.is_dir():
             continue
-        if marker.get("run_directory") == target and saved == wanted:
+        marker, saved = read(path, FINISHED_FILE), read(path, FINGERPRINT_FILE)
+        if not any(path.iterdir()) or (
+                marker is not None and marker.get("run_directory") == target
+                and saved in (None, wanted)):
             matched.append(path)
     return matched
 
