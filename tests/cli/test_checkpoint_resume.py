@@ -193,12 +193,14 @@ def test_a_job_killed_after_its_run_directory_was_written_ends_with_the_same_com
             if entry.name != "finished.json":
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     capsys.readouterr()
+    # Another job's command (another seed) is not taken for this one: refused, and
+    # what the killed job left stays for its own command.
+    assert main(["-q", *cohort.fit_args(out, "--checkpoint-dir", str(ckpt),
+                                        "--seed", "3")]) == 2
+    assert ckpt.exists() or list(cohort.root.glob(".ckpt.deleting-*"))
     assert main(args) == 0
     assert not ckpt.exists() and not list(cohort.root.glob(".ckpt*"))
     assert (out / "results.csv").read_bytes() == before
-    # Another job's command (another seed) is not taken for this one: refused.
-    assert main(["-q", *cohort.fit_args(out, "--checkpoint-dir", str(ckpt),
-                                        "--seed", "3")]) == 2
 
 
 def test_a_job_killed_before_its_run_directory_moved_into_an_empty_out_resumes(

@@ -198,8 +198,10 @@ class PathCheckpoint:
         (:func:`riata.workflows.finished_before`). Every rank calls it."""
         _barrier()
         if _is_writer():
+            # The fingerprint too: deleted last, this file alone says whose run it was.
             _write_atomically(self.root / FINISHED_FILE, json.dumps(
-                {"run_directory": str(Path(os.fspath(run_directory)).resolve())}))
+                {"run_directory": str(Path(os.fspath(run_directory)).resolve()),
+                 "fingerprint": self.fingerprint}))
         _barrier()
 
     # -- one walk -----------------------------------------------------------------------

@@ -26,7 +26,6 @@ from .._files import is_inside
 from ..data import DataError, DataWarning, plink_fileset_paths, read_table, snp_shard
 from ..distributed import ProcessGroup
 from ..io import (
-    FINGERPRINT_FILE,
     FINISHED_FILE,
     CheckpointError,
     PathCheckpoint,
@@ -445,11 +444,10 @@ def _finished_leftovers(config, out: Path, where: Path) -> list:
     """The checkpoint directories of this job that marked ``out`` as finished.
 
     ``out`` must hold a run directory (its config.json: the run directory is moved in
-    whole, and a non-empty ``out`` is refused before the fit). ``where`` must name it
-    in its ``finished.json`` and hold this job's fingerprint; a hidden
-    ``.NAME.deleting-*`` copy is already committed to deletion, and counts when it
-    names ``out`` with no fingerprint left (deleted half-way: the markers go last) or
-    is empty.
+    whole, and a non-empty ``out`` is refused before the fit), and the
+    ``finished.json`` of ``where`` or of a hidden ``.NAME.deleting-*`` copy must name
+    it and carry this job's fingerprint (that file is deleted last, so a copy deleted
+    half-way still says whose run it was; an empty copy says nothing and is left).
     """
     if not (out / "config.json").is_file():
         return []
@@ -461,20 +459,14 @@ def _finished_leftovers(config, out: Path, where: Path) -> list:
         except (OSError, ValueError):
             return None
 
+    candidates = [where] if where.is_dir() else []
+    if where.parent.is_dir():
+        candidates += sorted(p for p in where.parent.glob(f".{where.name}.deleting-*")
+                             if p.is_dir())
     matched = []
-    if where.is_dir():
-        marker = read(where, FINISHED_FILE) or {}
-        if marker.get("run_directory") == target and read(where, FINGERPRINT_FILE) == wanted:
-            matched.append(where)
-    hidden = sorted(where.parent.glob(f".{where.name}.deleting-*")) if where.parent.is_dir() \
-        else []
-    for path in hidden:
-        if not path.is_dir():
-            continue
-        marker, saved = read(path, FINISHED_FILE), read(path, FINGERPRINT_FILE)
-        if not any(path.iterdir()) or (
-                marker is not None and marker.get("run_directory") == target
-                and saved in (None, wanted)):
+    for path in candidates:
+        marker = read(path, FINISHED_FILE) or {}
+        if marker.get("run_directory") == target and marker.get("fingerprint") == wanted:
             matched.append(path)
     return matched
 
