@@ -21,6 +21,10 @@ def _entry(rank: int, world_size: int, init_file: str, out_dir: str, fn, args) -
         result = fn(rank, world_size, *args)
         with open(Path(out_dir) / f"rank{rank}.pkl", "wb") as handle:
             pickle.dump(result, handle)
+        # Leave together: a rank that destroys the group while another is still in
+        # gloo's last exchange can make that one abort ("terminate called without an
+        # active exception", seen once in CI).
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
