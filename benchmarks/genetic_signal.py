@@ -19,6 +19,13 @@ designs, for several truths and repeats (new cohort and split per data seed):
 ``snp_no_skip``           the same without the skip path
 ``snp_coupled_ridge``     the same with the deeper layers' ridge equal to the path's
                           alpha (``hidden_alpha="penalty"``) instead of 1e-4
+``snp_free_hidden``       the same without bounding the deeper layers' norms along
+                          the SNP path (``hold_hidden_norm=False``, the design
+                          before it was added)
+``snp_free_ridge_1e3``    not held, with a ridge of 1e-3 (instead of 1e-4) on the
+                          weights after the first layer
+``snp_free_ridge_1e2``    not held, with a ridge of 1e-2
+``snp_ridge_1e2``         held, with a ridge of 1e-2
 ``snp_best_rule``         the same with the alpha of the best validation loss
 ``snp_network_fine``      the same on a finer grid: 50 alphas per path (ratio 0.91
                           between alphas instead of 0.785), stopping after 8 alphas
@@ -92,6 +99,16 @@ def specs() -> tuple:
                   params=(("skip_connection", False),), **snp),
         ModelSpec("snp_coupled_ridge", "SNP network, deeper ridge = alpha",
                   params=(("hidden_alpha", "penalty"),), **snp),
+        ModelSpec("snp_free_hidden", "SNP network, deeper layers' norm not held",
+                  path=(("hold_hidden_norm", False),), **snp),
+        ModelSpec("snp_free_ridge_1e3", "SNP network, not held, deeper ridge 1e-3",
+                  params=(("hidden_alpha", 1e-3),), path=(("hold_hidden_norm", False),),
+                  **snp),
+        ModelSpec("snp_free_ridge_1e2", "SNP network, not held, deeper ridge 1e-2",
+                  params=(("hidden_alpha", 1e-2),), path=(("hold_hidden_norm", False),),
+                  **snp),
+        ModelSpec("snp_ridge_1e2", "SNP network, held, deeper ridge 1e-2",
+                  params=(("hidden_alpha", 1e-2),), **snp),
         ModelSpec("snp_best_rule", "SNP network, best validation loss",
                   path=(("rule", "best"),), **snp),
         ModelSpec("snp_network_fine", "SNP network, 50 alphas per path",

@@ -88,6 +88,7 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
         "dtype": [StrOptions(set(_DTYPES))],
         "warm_start": ["boolean"],
         "hidden_alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"penalty"})],
+        "hidden_max_norm": [Interval(Real, 0, None, closed="left"), "array-like", None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -116,6 +117,7 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
         dtype="float32",
         warm_start=False,
         hidden_alpha=1e-4,
+        hidden_max_norm=None,
         random_state=None,
         verbose=False,
     ):
@@ -140,6 +142,7 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
         self.dtype = dtype
         self.warm_start = warm_start
         self.hidden_alpha = hidden_alpha
+        self.hidden_max_norm = hidden_max_norm
         self.random_state = random_state
         self.verbose = verbose
 
@@ -448,8 +451,29 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
         if model.encoder is not None:
             penalties[ENCODER_WEIGHT] = self.encoder.weight_penalty(ridge)
         if len(self.hidden_layer_sizes) > 0:
-            penalties["body.*.weight"] = ridge
+            penalties.update(self._hidden_penalties(model, hidden))
         return penalties
+
+    def _hidden_penalties(self, model: MLP, hidden: float) -> dict:
+        """The ridge on the weights after the first layer, each bounded in norm by
+        ``hidden_max_norm`` when it is set."""
+        ridge = L2(alpha=hidden) if hidden > 0 else None
+        if self.hidden_max_norm is None:
+            return {"body.*.weight": ridge}
+        names = [name for name, _ in model.hidden_weights()]
+        bounds = np.atleast_1d(np.asarray(self.hidden_max_norm, dtype=float))
+        if bounds.ndim != 1 or bounds.size not in (1, len(names)):
+            raise ValueError(
+                f"hidden_max_norm needs one number, or one per weight after the first "
+                f"layer ({len(names)} here); got {self.hidden_max_norm!r}.")
+        if self.solver != "fista" and self.penalty_mode != "proximal":
+            raise ValueError(
+                "hidden_max_norm is applied by the prox: it needs solver='fista' or "
+                f"penalty_mode='proximal'; got solver={self.solver!r}, "
+                f"penalty_mode={self.penalty_mode!r}.")
+        bounds = np.broadcast_to(bounds, (len(names),))
+        return {name: L2(alpha=hidden, max_norm=float(bound))
+                for name, bound in zip(names, bounds)}
 
     def _make_optimizer(self, model):
         groups = penalized_param_groups(

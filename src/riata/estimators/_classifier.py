@@ -115,6 +115,15 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         it follows an alpha path): a hidden path is then penalized on the scale of the
         input's own (skip) weight, and a small cohort's network does not bring in
         hundreds of noise SNPs through its hidden units. Biases are never penalized.
+    hidden_max_norm : float, sequence of float or None, default=None
+        Bound on the Frobenius norm of each weight matrix after the first layer (one
+        number for all, or one per matrix in order), applied by the ridge's prox
+        (:class:`riata.penalties.L2` ``max_norm``); needs ``solver="fista"`` or
+        ``penalty_mode="proximal"``. None: no bound. With the norm of the deeper
+        layers bounded, shrinking the first layer cannot be bought back by growing
+        them, so the first-layer penalty keeps its scale.
+        :func:`riata.estimators.fit_genotype_path` sets it to the deeper layers'
+        norms at the start of its path (``hold_hidden_norm``).
     warm_start : bool, default=False
         Continue from the previous fit's weights when the architecture is unchanged
         (used by :func:`riata.estimators.fit_alpha_path`).
@@ -214,6 +223,7 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         class_weight=None,
         warm_start=_BASE["warm_start"],
         hidden_alpha=_BASE["hidden_alpha"],
+        hidden_max_norm=_BASE["hidden_max_norm"],
         random_state=_BASE["random_state"],
         verbose=_BASE["verbose"],
     ):
@@ -239,6 +249,7 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
             dtype=dtype,
             warm_start=warm_start,
             hidden_alpha=hidden_alpha,
+            hidden_max_norm=hidden_max_norm,
             random_state=random_state,
             verbose=verbose,
         )

@@ -71,7 +71,8 @@ def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genot
                       rule: str = "1se", n_alphas_no_change: int | None = 8,
                       min_working_set: int = 20, max_working_set: int = 10_000,
                       max_rounds: int = 5, kkt_tol: float = 0.05, dtype=np.float32,
-                      callback=None, checkpoint=None) -> AlphaPath:
+                      hold_hidden_norm: bool = True, callback=None,
+                      checkpoint=None) -> AlphaPath:
     """Walk a penalty path over plain inputs and SNPs, on working sets of SNPs.
 
     The model sees ``[X_plain | Z[:, working set]]``, ``Z`` the genotypes standardized
@@ -151,6 +152,13 @@ def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genot
         A left-out SNP violates when its KKT ratio exceeds ``1 + kkt_tol``.
     dtype : numpy dtype, default=np.float32
         Of the standardized blocks.
+    hold_hidden_norm : bool, default=True
+        When ``model`` is an estimator: bound the norm of each of its weight matrices
+        after the first layer by its value at the path's start
+        (:class:`NetworkWorkingSetModel`). Without the bound a network's SNP path
+        entered hundreds of SNPs between two neighbouring alphas once it grew its
+        output weights (docs/case_study.md, "The SNP path's burst"). Ignored for a
+        :class:`WorkingSetModel`, which brings its own.
     callback : callable, optional
         ``callback(index, record)`` after each alpha.
     checkpoint : riata.io.PathCheckpoint, optional
@@ -181,7 +189,7 @@ def fit_genotype_path(model, X_plain, y, *, validation_data=None, cv=None, genot
             f"max_rounds >= 1; got min_working_set={min_working_set}, "
             f"max_working_set={max_working_set}, max_rounds={max_rounds}.")
     if not hasattr(model, "select_columns"):
-        model = NetworkWorkingSetModel(model)
+        model = NetworkWorkingSetModel(model, hold_hidden_norm=hold_hidden_norm)
     if (validation_data is None) == (cv is None):
         raise ValueError("fit_genotype_path needs exactly one of validation_data (with "
                          "valid_rows) and cv.")

@@ -142,6 +142,20 @@ class SolverHooks:
             (grad,) = torch.autograd.grad(self._loss(out, targets, weights), first)
         return grad.detach().cpu().numpy()
 
+    def hidden_weight_norms(self) -> np.ndarray:
+        """Frobenius norm of each weight matrix after the first layer, in order.
+
+        Returns
+        -------
+        ndarray of shape (n_hidden_weights,)
+            Empty for a network without hidden layers. The order is that of
+            ``hidden_max_norm`` when it lists one bound per matrix.
+        """
+        check_is_fitted(self, "model_")
+        with torch.no_grad():
+            return np.asarray([float(torch.linalg.vector_norm(p))
+                               for _, p in self.model_.hidden_weights()], dtype=float)
+
     def polish(self, X, y, sample_weight=None, *, max_iter: int = 5000,
                tol: float = 1e-9):
         """Finish the optimization at the current penalty, so that the zeros are certified.

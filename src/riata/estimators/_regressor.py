@@ -37,7 +37,7 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
     hidden_layer_sizes, activation, dropout, penalty, penalty_mode, shrink_clip, \
 solver, learning_rate_init, momentum, batch_size, max_epochs, early_stopping, \
 validation_fraction, n_iter_no_change, tol, dtype, skip_connection, encoder, warm_start, \
-hidden_alpha, random_state, verbose
+hidden_alpha, hidden_max_norm, random_state, verbose
         As in :class:`SparseMLPClassifier` (the validation split is not stratified).
     monitor : {"auto", "loss", "r2"}, default="auto"
         "auto" is "loss".

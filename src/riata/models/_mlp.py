@@ -194,6 +194,12 @@ class MLP(nn.Module):
             self.train(was_training)
             return out
 
+    def hidden_weights(self) -> list[tuple[str, nn.Parameter]]:
+        """``(name, weight)`` of each weight matrix after the first layer, in order
+        (empty without hidden layers)."""
+        return [(name, p) for name, p in self.named_parameters()
+                if name.startswith("body.") and name.endswith(".weight")]
+
     def output_bias(self) -> torch.Tensor:
         """The last layer's bias: the intercept(s) of the network's output."""
         last = self.input_layer if isinstance(self.body, nn.Identity) else self.body[-1]

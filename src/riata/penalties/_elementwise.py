@@ -133,9 +133,11 @@ class L1(_Elementwise):
 
 
 class L2(_Elementwise):
-    r"""Ridge penalty (weight decay) on every weight, *with* a factor 1/2.
+    r"""Ridge penalty (weight decay) on every weight, *with* a factor 1/2, optionally
+    with a bound on the weight's norm.
 
     .. math:: \frac{\alpha}{2} \sum_{ij} \mathrm{pf}_j \, w_{ij}^2
+              \quad \text{subject to} \quad \|w\|_F \le \texttt{max\_norm}
 
     The 1/2 makes ``L2(alpha)`` equal to ``ElasticNet(alpha, l1_ratio=0)`` and its
     gradient ``alpha * w`` equal to ``torch.optim.SGD(weight_decay=alpha)``; TensorFlow's
@@ -143,10 +145,23 @@ class L2(_Elementwise):
     ``w / (1 + step * alpha * pf)``: weights shrink but never become exactly zero, so
     :meth:`alpha_max` is infinite.
 
+    With ``max_norm`` the prox then rescales the result onto the ball
+    ``||w||_F <= max_norm`` when it lies outside (a max-norm constraint as Keras'
+    ``constraints.MaxNorm``, here on the whole tensor; Srivastava et al. 2014, JMLR
+    15, sec. 5.1, bound each unit's incoming weights the same way). For a scalar step
+    and ``penalty_factor`` None this is the exact prox of ridge + constraint: both
+    are invariant under rotations of ``w``, so the constrained minimizer is the
+    unconstrained one scaled back onto the ball. With per-coordinate steps (Adam) or
+    penalty factors it is the ridge step followed by the Euclidean projection, a
+    feasible point but not the prox in that metric. :meth:`value` does not count the
+    constraint (it is 0 on the ball, where the prox keeps ``w``).
+
     Parameters
     ----------
     alpha : float, default=1.0
     penalty_factor : array-like of shape (n_columns,), default=None
+    max_norm : float or None, default=None
+        Bound on the Frobenius norm of the whole weight; None: no bound.
 
     Examples
     --------
@@ -156,15 +171,29 @@ class L2(_Elementwise):
     tensor([ 1., -2.])
     """
 
-    _parameter_constraints = L1._parameter_constraints
+    _parameter_constraints = {
+        **L1._parameter_constraints,
+        "max_norm": [Interval(Real, 0, None, closed="left"), None],
+    }
 
-    def __init__(self, alpha: float = 1.0, *, penalty_factor=None):
+    def __init__(self, alpha: float = 1.0, *, penalty_factor=None, max_norm=None):
         self.alpha = alpha
         self.penalty_factor = penalty_factor
+        self.max_norm = max_norm
         self._validate_params()
 
     def _coefficients(self):
         return 0.0, float(self.alpha)
+
+    def prox(self, w, step):
+        out = super().prox(w, step)
+        if self.max_norm is None:
+            return out
+        norm = torch.linalg.vector_norm(out)
+        bound = float(self.max_norm)
+        if norm <= bound:
+            return out
+        return out * (bound / norm)
 
     def _l1_share(self):
         return 0.0

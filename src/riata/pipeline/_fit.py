@@ -58,6 +58,10 @@ class PipelineSettings:
         Units of the genotype encoder of kernel networks.
     encoder_alpha : float or None
         Ridge strength of that encoder (None: the estimator's ``hidden_alpha``).
+    hold_hidden_norm : bool or None
+        SNP networks: bound the deeper layers' norms along the SNPs' path by their
+        values at its start (None: :func:`riata.estimators.fit_genotype_path`'s
+        default, True).
     """
 
     alpha: float | None = None
@@ -71,6 +75,7 @@ class PipelineSettings:
     network: tuple = ()
     encoder_dim: int | None = None
     encoder_alpha: float | None = None
+    hold_hidden_norm: bool | None = None
 
     def path_kwargs(self) -> dict:
         names = ("n_alphas", "eps", "rule", "n_alphas_no_change")
@@ -250,7 +255,9 @@ def _genotype_path(est, inputs: PreparedInputs, groups, plain_alpha,
         train_rows=inputs.split.train, mean=inputs.genotype_mean,
         scale=inputs.genotype_scale, plain_groups=groups, plain_alpha=plain_alpha,
         alphas=None if settings.alpha is None else [float(settings.alpha)],
-        callback=_progress, checkpoint=checkpoint, **chooser, **settings.path_kwargs())
+        callback=_progress, checkpoint=checkpoint, **chooser, **settings.path_kwargs(),
+        **({} if settings.hold_hidden_norm is None
+           else {"hold_hidden_norm": settings.hold_hidden_norm}))
 
 
 def _selecting(spec, inputs: PreparedInputs, settings, two_stage: bool,
