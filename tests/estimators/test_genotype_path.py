@@ -136,3 +136,22 @@ def test_cross_validation_chooses_and_refits(data):
 def test_bad_settings_are_refused(data, kwargs, match):
     with pytest.raises(ValueError, match=match):
         _path(data, _network(), **kwargs)
+
+
+@pytest.mark.parametrize("hold", [True, False])
+def test_the_snp_path_holds_the_deeper_layers_norms_at_its_start(data, hold):
+    """With hold_hidden_norm (the default) no weight after the first layer grows
+    beyond its norm at the path's start (the clinical model's); the estimator
+    handed in keeps its own (unbounded) setting."""
+    tr = data["train"]
+    start = _network().set_params(penalty__alpha=0.02).fit(data["clinical"][tr],
+                                                            data["y"][tr])
+    begin = start.hidden_weight_norms()
+    path = _path(data, start, plain_alpha=0.02, n_alphas=5, hold_hidden_norm=hold)
+    est = path.best_estimator
+    assert start.hidden_max_norm is None
+    if hold:
+        np.testing.assert_allclose(est.hidden_max_norm, begin)
+        assert np.all(est.hidden_weight_norms() <= begin * (1 + 1e-9))
+    else:
+        assert est.hidden_max_norm is None

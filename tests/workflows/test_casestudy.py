@@ -73,6 +73,41 @@ def test_the_snp_network_finds_a_strong_causal_snp(cache_dir):
             >= pd.Series([r.n_snps for r in path.records])).all()
 
 
+def test_the_snp_path_lets_snps_in_gradually(cache_dir):
+    """Held deeper-layer norms (the default) keep the SNP path from bursting. Not
+    held, this network grew its output weights from norm 0.6 to 16 at the first
+    alpha below alpha_max and 97 SNPs entered there, uncertified after 5 working-set
+    rounds; the 1-SE rule then kept no input at all (test AUROC 0.5). Held, the one
+    causal SNP enters alone and is kept."""
+    from riata.data import make_framingham_like
+    from riata.pipeline import (
+        KnownTruth,
+        ModelSpec,
+        PipelineSettings,
+        fit_and_score,
+        prepare_inputs,
+    )
+
+    cohort = make_framingham_like(800, chromosome_length=1_000_000, random_state=0,
+                                  cache_dir=cache_dir)
+    assert cohort.truth.causal_snps.size == 1
+    snp = dict(kind="snp_network", penalty="group-lasso")
+    specs = [ModelSpec("held", "held", **snp),
+             ModelSpec("free", "not held", path=(("hold_hidden_norm", False),), **snp)]
+    fitted = fit_and_score(specs, prepare_inputs(cohort.to_table(), seed=0, source="test"),
+                           PipelineSettings(n_alphas_no_change=3),
+                           truth=KnownTruth.from_cohort(cohort))
+    table = fitted.table.set_index("model")
+    entered = {key: np.diff([0] + [r.n_snps for r in fitted.models[key].paths["path"].records])
+               for key in ("held", "free")}
+    assert table.loc["held", "causal_snps_found"] == 1
+    assert table.loc["held", "false_snps"] <= 2 and table.loc["held", "test_auroc"] > 0.8
+    assert entered["held"].max() <= 15
+    records = fitted.models["held"].paths["path"].records
+    assert max(r.max_kkt_outside for r in records) <= 1.05
+    assert entered["free"].max() >= 50 and table.loc["free", "snps_kept"] == 0
+
+
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory, cache_dir):
     out = tmp_path_factory.mktemp("run") / "cs"
