@@ -86,7 +86,7 @@ class NetworkWorkingSetModel:
     outgoing weights (their small ridge is paid once for all inputs), every SNP's
     gradient through the unit grows with them, and hundreds of SNPs enter between
     two neighbouring alphas, in fits the working-set rounds could not finish (issue
-    9: 30 -> 356 SNPs at 3,000 patients, 17 -> 522 at 500,000 SNPs, with the output
+    9: 30 -> 356 SNPs at 3,000 patients, 11 -> 343 at 500,000 SNPs, with the output
     weights' norm growing 3-5 fold; docs/case_study.md, "The SNP path's burst").
 
     Parameters
@@ -128,6 +128,15 @@ class NetworkWorkingSetModel:
                 est.set_params(penalty__alpha=float(plain_alpha)).fit(X, y)
         norms = est.hidden_weight_norms()
         if self.hold_hidden_norm and norms.size:
+            if est.solver != "fista" and est.penalty_mode != "proximal":
+                raise ValueError(
+                    "hold_hidden_norm=True bounds the deeper layers through the prox: "
+                    "the network needs solver='fista' or penalty_mode='proximal' (got "
+                    f"solver={est.solver!r}, penalty_mode={est.penalty_mode!r}); or "
+                    "pass hold_hidden_norm=False.")
+            if self._own_max_norm is not None:  # never looser than the user's bound
+                norms = np.minimum(norms, np.broadcast_to(
+                    np.asarray(self._own_max_norm, dtype=float), norms.shape))
             est.set_params(hidden_max_norm=norms.tolist())
 
     def _penalty_params(self, groups, penalty_factor) -> dict:
