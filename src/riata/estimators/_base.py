@@ -451,13 +451,12 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
         if model.encoder is not None:
             penalties[ENCODER_WEIGHT] = self.encoder.weight_penalty(ridge)
         if len(self.hidden_layer_sizes) > 0:
-            penalties.update(self._hidden_penalties(model, hidden))
+            penalties.update(self._hidden_penalties(model, ridge))
         return penalties
 
-    def _hidden_penalties(self, model: MLP, hidden: float) -> dict:
-        """The ridge on the weights after the first layer, each bounded in norm by
+    def _hidden_penalties(self, model: MLP, ridge) -> dict:
+        """``ridge`` on the weights after the first layer, each bounded in norm by
         ``hidden_max_norm`` when it is set."""
-        ridge = L2(alpha=hidden) if hidden > 0 else None
         if self.hidden_max_norm is None:
             return {"body.*.weight": ridge}
         names = [name for name, _ in model.hidden_weights()]
@@ -472,7 +471,8 @@ class BaseSparseMLP(SolverHooks, BaseEstimator):
                 f"penalty_mode='proximal'; got solver={self.solver!r}, "
                 f"penalty_mode={self.penalty_mode!r}.")
         bounds = np.broadcast_to(bounds, (len(names),))
-        return {name: L2(alpha=hidden, max_norm=float(bound))
+        alpha = 0.0 if ridge is None else ridge.alpha
+        return {name: L2(alpha=alpha, max_norm=float(bound))
                 for name, bound in zip(names, bounds)}
 
     def _make_optimizer(self, model):
